@@ -1,0 +1,52 @@
+"""Day planning: which dates have ended, and which are due for export."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+ONE_DAY = dt.timedelta(days=1)
+
+
+def last_ended_day(now: dt.datetime, zone: dt.tzinfo) -> dt.date:
+    """The latest date that has fully ended in a time zone.
+
+    Args:
+        now: The current time (timezone-aware).
+        zone: The account's time zone.
+
+    Returns:
+        Yesterday, as seen in ``zone``.
+    """
+    return now.astimezone(zone).date() - ONE_DAY
+
+
+def parse_day(value: str) -> dt.date:
+    """Parse a ``YYYY-MM-DD`` date (a time part, if any, is ignored).
+
+    Args:
+        value: The text.
+
+    Returns:
+        The date.
+
+    Raises:
+        ValueError: Not a date.
+    """
+    return dt.date.fromisoformat(value.strip()[:10])
+
+
+def day_range(first: dt.date, last: dt.date) -> Iterator[dt.date]:
+    """Every date from ``first`` to ``last``, both included.
+
+    Args:
+        first: The first date.
+        last: The last date.
+
+    Yields:
+        The dates, in order.
+    """
+    day = first
+    while day <= last:
+        yield day
+        day += ONE_DAY

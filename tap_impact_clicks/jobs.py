@@ -1,0 +1,194 @@
+"""Following one export job until it is COMPLETED: polling schedule, replay, deadline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import typing as t
+from dataclasses import dataclass, field
+
+from tap_impact_clicks import clock
+from tap_impact_clicks.errors import JobError
+
+if t.TYPE_CHECKING:
+    from tap_impact_clicks.client import ImpactApi, JobInfo
+
+logger = logging.getLogger("tap-impact-clicks")
+
+WAITING = frozenset({"QUEUED", "RUNNING", "ERROR"})
+REPLAYABLE = frozenset({"FAILED", "CANCELLED"})
+COMPLETED = "COMPLETED"
+#: Never wait longer than this between two polls of the same job.
+MAX_POLL_GAP = 600.0
+#: Without progress figures, each wait is this many times the job's age (geometric).
+GROWTH = 1.0
+
+
+@dataclass
+class PollSchedule:
+    """When to poll a job next: soon at first, then sparser, guided by its progress.
+
+    The first poll comes ``first`` seconds after submission. Later gaps grow with the job's
+    age (a poll at 1x, 2x, 4x … the first interval), capped at ``MAX_POLL_GAP``. Once two
+    polls have shown the job's ``PercentageComplete`` moving, the next poll is aimed at
+    the estimated completion instead, so a long job costs a handful of polls and a short
+    one is seen within seconds of finishing.
+    """
+
+    first: float
+    started: float = field(default_factory=clock.monotonic)
+    next_at: float = 0.0
+    _progress: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        """Place the first poll."""
+        self.next_at = self.started + self.first
+
+    def restart(self) -> None:
+        """Start again (after a replay)."""
+        self.started = clock.monotonic()
+        self.next_at = self.started + self.first
+        self._progress = None
+
+    def after_poll(self, percent: float | None, status: str) -> float:
+        """Plan the next poll after one that found the job unfinished.
+
+        Args:
+            percent: The job's PercentageComplete, if given.
+            status: The job's status.
+
+        Returns:
+            Seconds until the next poll.
+        """
+        now = clock.monotonic()
+        age = max(now - self.started, self.first)
+        gap = age * GROWTH
+        if status == "RUNNING" and percent is not None and 0 < percent < 100:  # noqa: PLR2004
+            if self._progress is not None and percent > self._progress[1] and now > self._progress[0]:
+                rate = (percent - self._progress[1]) / (now - self._progress[0])
+                gap = (100.0 - percent) / rate
+            self._progress = (now, percent)
+        gap = min(max(gap, self.first, 0.05), MAX_POLL_GAP)
+        self.next_at = now + gap
+        return gap
+
+
+@dataclass
+class TrackedJob:
+    """A day's job that this run follows."""
+
+    day: dt.date
+    job_id: str
+    schedule: PollSchedule
+    replays: int = 0
+    polls: int = 0
+    deadline: float = 0.0
+
+
+class JobWaiter:
+    """Polls a job until COMPLETED; replays FAILED/CANCELLED once; enforces the deadline."""
+
+    def __init__(
+        self,
+        api: ImpactApi,
+        *,
+        timeout: float,
+        on_replay: t.Callable[[TrackedJob], None],
+    ) -> None:
+        """Set up the waiter.
+
+        Args:
+            api: The API client.
+            timeout: Seconds a job may take (the `job_timeout` setting).
+            on_replay: Called before each replay (counts the quota; may raise to stop).
+        """
+        self._api = api
+        self._timeout = timeout
+        self._on_replay = on_replay
+
+    def track(self, day: dt.date, job_id: str, first_poll: float) -> TrackedJob:
+        """Start following a job (just submitted, or resumed from the state).
+
+        Args:
+            day: The click date.
+            job_id: The job.
+            first_poll: Seconds before the first poll.
+
+        Returns:
+            The tracked job.
+        """
+        schedule = PollSchedule(first=first_poll)
+        return TrackedJob(
+            day=day,
+            job_id=job_id,
+            schedule=schedule,
+            deadline=schedule.started + self._timeout,
+        )
+
+    def wait(self, job: TrackedJob) -> None:
+        """Block until the job is COMPLETED.
+
+        Args:
+            job: The job.
+
+        Raises:
+            JobError: It failed again after its replay, or passed the deadline.
+        """
+        last: JobInfo | None = None
+        while True:
+            clock.sleep(min(job.schedule.next_at, job.deadline) - clock.monotonic())
+            last = self._api.job(job.job_id)
+            job.polls += 1
+            if last.status == COMPLETED:
+                return
+            if last.status in REPLAYABLE:
+                self._replay(job, last)
+                continue
+            if last.status not in WAITING:
+                logger.warning(
+                    "Export job %s (%s) has an unknown status %r; still waiting.",
+                    job.job_id,
+                    job.day,
+                    last.status,
+                )
+            if last.status == "ERROR":
+                logger.info(
+                    "Export job %s (%s) is in ERROR; impact.com retries it itself. Waiting.",
+                    job.job_id,
+                    job.day,
+                )
+            if clock.monotonic() >= job.deadline:
+                self._timed_out(job, last)
+            job.schedule.after_poll(last.percent, last.status)
+
+    def _replay(self, job: TrackedJob, info: JobInfo) -> None:
+        reason = f": {info.message}" if info.message else ""
+        if job.replays >= 1:  # one replay per job per run
+            msg = (
+                f"{job.day}: export job {job.job_id} is {info.status} again after a replay"
+                f"{reason}; giving the day up (its id stays in the state: the next run replays "
+                "it again)"
+            )
+            raise JobError(msg)
+        logger.warning(
+            "Export job %s (%s) is %s%s; replaying it once.",
+            job.job_id,
+            job.day,
+            info.status,
+            reason,
+        )
+        self._on_replay(job)
+        self._api.replay(job.job_id)
+        job.replays += 1
+        job.schedule.restart()
+
+    def _timed_out(self, job: TrackedJob, last: JobInfo | None) -> t.NoReturn:
+        seen = "never polled" if last is None else f"last status {last.status}"
+        if last is not None and last.percent is not None:
+            seen += f" at {last.percent:g}%"
+        msg = (
+            f"{job.day}: export job {job.job_id} did not complete within "
+            f"job_timeout={self._timeout:g}s ({seen}); its id stays in the state and the "
+            "next run resumes it"
+        )
+        raise JobError(msg)

@@ -1,0 +1,8 @@
+"""A built-in impact.com sandbox: ClickExport, Jobs, Download and Replay on loopback."""
+
+from __future__ import annotations
+
+from tap_impact_clicks.sandbox.data import ClickFactory
+from tap_impact_clicks.sandbox.server import Fault, Sandbox, SandboxConfig
+
+__all__ = ["ClickFactory", "Fault", "Sandbox", "SandboxConfig"]

@@ -1,0 +1,120 @@
+"""Deterministic synthetic clicks in impact.com's stringly JSON shape."""
+
+from __future__ import annotations
+
+import datetime as dt
+import typing as t
+from dataclasses import dataclass, field
+
+DEFAULT_PROGRAMS: tuple[tuple[str, str], ...] = (
+    ("1001", "Acme Outdoor"),
+    ("1002", "Blue Harbor Travel"),
+    ("1003", "Cobalt Electronics"),
+)
+_COUNTRIES = ("US", "GB", "DE", "n/a", "NA", "FR", "")
+_DEVICES = ("DESKTOP", "PHONE", "TABLET", "UNKNOWN")
+
+
+@dataclass(frozen=True)
+class ClickFactory:
+    """Makes the same clicks for the same date, every time.
+
+    Every pair of consecutive clicks shares one ``Id`` across two programs (impact.com's
+    ``Id`` is not unique on its own). Some days have no clicks at all.
+    """
+
+    programs: tuple[tuple[str, str], ...] = DEFAULT_PROGRAMS
+    #: Clicks on a day: a fixed number, or None for the built-in 0-99 pattern.
+    per_day: int | None = None
+    #: Every n-th day (by ordinal) has no clicks (0: never), when per_day is None.
+    empty_every: int = 9
+    extra: dict[str, int] = field(default_factory=dict)
+
+    def count(self, day: dt.date) -> int:
+        """How many clicks a day has (before filters).
+
+        Args:
+            day: The date.
+
+        Returns:
+            The count.
+        """
+        if day.isoformat() in self.extra:
+            return self.extra[day.isoformat()]
+        if self.per_day is not None:
+            return self.per_day
+        if self.empty_every and day.toordinal() % self.empty_every == 0:
+            return 0
+        return 20 + (day.toordinal() * 7919) % 80
+
+    def click(self, day: dt.date, i: int) -> dict[str, t.Any]:
+        """The i-th click of a day, as impact.com would send it.
+
+        Args:
+            day: The date.
+            i: Index within the day.
+
+        Returns:
+            The click object (strings everywhere, placeholders, sometimes nesting).
+        """
+        ordinal = day.toordinal()
+        program_id, program_name = self.programs[(i // 2 + i % 2) % len(self.programs)]
+        seconds = (i * 37) % 86400
+        click: dict[str, t.Any] = {
+            "Id": str(ordinal * 1_000_000 + i // 2),
+            "ProgramId": program_id,
+            "ProgramName": program_name,
+            "EventDate": (
+                f"{day.isoformat()}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:"
+                f"{seconds % 60:02d}-05:00"
+            ),
+            "MediaId": "55501",
+            "MediaName": "Sandbox Media",
+            "AdId": str(700 + i % 4),
+            "AdName": f"Ad {i % 4}",
+            "AdType": "TEXT_LINK",
+            "CustomerCountry": _COUNTRIES[i % len(_COUNTRIES)],
+            "CustomerCity": "null" if i % 6 == 0 else "Springfield",
+            "DeviceType": _DEVICES[i % len(_DEVICES)],
+            "IpAddress": f"hash{(ordinal * 31 + i) % 99991:05d}",
+            "ReferringDomain": "" if i % 5 == 0 else "example.com",
+            "Payout": "n/a" if i % 4 == 0 else f"{(i % 50) / 10:.2f}",
+            "CpcBid": "1,250.50" if i % 10 == 3 else str(i % 3),
+            "UniqueClick": "true" if i % 3 else "false",
+        }
+        sub_ids = {"SubId1": f"s{i % 7}", "SubId2": "NA", "SubId3": ""}
+        if i % 5 == 1:
+            click["PartnerRelated"] = sub_ids
+        else:
+            click.update(sub_ids)
+        if i % 7 == 2:
+            click["LoyaltyTier"] = "gold"
+        return click
+
+    def clicks(self, day: dt.date, params: dict[str, list[str]]) -> list[dict[str, t.Any]]:
+        """A day's clicks after ClickExport's filters.
+
+        Args:
+            day: The date.
+            params: The export's query parameters.
+
+        Returns:
+            The clicks, in the order impact.com would serve them.
+        """
+        programs = set(params.get("ProgramId", []))
+        ads = set(params.get("AdId", []))
+        subs = set(params.get("SubId", []))
+        unique = [v.upper() for v in params.get("UniqueClick", [])] == ["TRUE"]
+        result = []
+        for i in range(self.count(day)):
+            click = self.click(day, i)
+            if programs and click["ProgramId"] not in programs:
+                continue
+            if ads and click["AdId"] not in ads:
+                continue
+            if subs and click.get("SubId1", click.get("PartnerRelated", {}).get("SubId1")) not in subs:
+                continue
+            if unique and click["UniqueClick"] != "true":
+                continue
+            result.append(click)
+        return result
