@@ -36,7 +36,7 @@ class PollSchedule:
     """
 
     first: float
-    started: float = field(default_factory=clock.monotonic)
+    started: float = field(default_factory=lambda: clock.monotonic())
     next_at: float = 0.0
     _progress: tuple[float, float] | None = None
 

@@ -36,7 +36,8 @@ class Fault:
     """A fault served instead of the real answer.
 
     ``status`` is an HTTP status, or one of ``reset`` (connection dropped), ``truncate``
-    (body cut short), ``corrupt`` (bytes garbled), ``html`` (an HTML page with 200).
+    (body cut short), ``corrupt`` (bytes garbled), ``html`` (an HTML page with 200),
+    ``error200`` (HTTP 200 with an impact.com ``"Status":"ERROR"`` body).
     """
 
     endpoint: str  # ClickExport, Jobs, Download, Replay, signed, or * for any
@@ -365,6 +366,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.status == "html":
             page = b"<html><body><h1>Service temporarily unavailable</h1></body></html>"
             self._send(200, page, fault.headers, content_type="text/html")
+            return True
+        if fault.status == "error200":
+            body = {"Status": "ERROR", "Message": "Validation Failed",
+                    "Errors": [{"Field": "Date", "Message": "Export not allowed"}]}  # fmt: skip
+            self._send(200, body, fault.headers)
             return True
         if fault.status in {"truncate", "corrupt"}:
             self._pending_body_fault = str(fault.status)

@@ -1,0 +1,158 @@
+"""Test helpers: a simulated clock, an in-process tap runner, and a subprocess runner."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import io
+import json
+import os
+import subprocess
+import sys
+import threading
+import typing as t
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tap_impact_clicks.tap import TapImpactClicks
+
+TOKEN = "sandbox-token"
+SID = "IRSANDBOX1"
+#: Simulated "now" of most tests: 2026-03-10 15:00 UTC (03:00 on 03-10 at UTC-12).
+START = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.timezone.utc)
+
+
+class SimClock:
+    """Simulated time shared by the tap (patched in) and the sandbox (its clock)."""
+
+    def __init__(self, start: dt.datetime = START) -> None:
+        self._now = start.timestamp()
+        self._lock = threading.Lock()
+        self.sleeps: list[float] = []
+
+    def time(self) -> float:
+        with self._lock:
+            return self._now
+
+    def monotonic(self) -> float:
+        return self.time()
+
+    def sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            with self._lock:
+                self.sleeps.append(seconds)
+                self._now += seconds
+
+    def advance(self, seconds: float) -> None:
+        with self._lock:
+            self._now += seconds
+
+    def utcnow(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.time(), dt.timezone.utc)
+
+
+@dataclass
+class Run:
+    """What one in-process tap run wrote."""
+
+    messages: list[dict[str, t.Any]]
+    logs: str
+    error: BaseException | None = None
+    records: list[dict[str, t.Any]] = field(default_factory=list)
+    states: list[dict[str, t.Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.records = [m["record"] for m in self.messages if m["type"] == "RECORD"]
+        self.states = [m["value"] for m in self.messages if m["type"] == "STATE"]
+
+    @property
+    def last_state(self) -> dict[str, t.Any]:
+        return self.states[-1] if self.states else {}
+
+    @property
+    def bookmark(self) -> dict[str, t.Any]:
+        return t.cast("dict[str, t.Any]", self.last_state.get("bookmarks", {}).get("clicks", {}))
+
+
+def base_config(url: str, **overrides: t.Any) -> dict[str, t.Any]:
+    config: dict[str, t.Any] = {
+        "account_sid": SID,
+        "auth_token": TOKEN,
+        "start_date": "2026-03-01",
+        "api_url": url,
+        "job_poll_interval": 1,
+    }
+    config.update(overrides)
+    return {k: v for k, v in config.items() if v is not None}
+
+
+def run_tap(config: dict[str, t.Any], state: dict[str, t.Any] | None = None) -> Run:
+    """Run the tap in this process; return its messages and logs (errors are captured)."""
+    out = io.StringIO()
+    log_stream = io.StringIO()
+    handler = _capture_logs(log_stream)
+    error: BaseException | None = None
+    try:
+        with contextlib.redirect_stdout(out):
+            tap = TapImpactClicks(config=config, state=state)
+            tap.sync_all()
+    except Exception as exc:  # noqa: BLE001 - the test inspects it
+        error = exc
+    finally:
+        _release_logs(handler)
+    messages = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+    run = Run(messages=messages, logs=log_stream.getvalue(), error=error)
+    assert TOKEN not in out.getvalue()
+    assert TOKEN not in run.logs
+    assert TOKEN not in str(error or "")
+    return run
+
+
+def _capture_logs(stream: io.StringIO) -> t.Any:
+    import logging
+
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    handler.setLevel(logging.DEBUG)
+    return handler
+
+
+def _release_logs(handler: t.Any) -> None:
+    import logging
+
+    logging.getLogger().removeHandler(handler)
+
+
+def run_cli(
+    config: dict[str, t.Any],
+    tmp_path: Path,
+    *args: str,
+    state: dict[str, t.Any] | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed CLI as a user would."""
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(config))
+    command = [str(Path(sys.executable).with_name("tap-impact-clicks")), "--config", str(config_path)]
+    if state is not None:
+        state_path = tmp_path / "state.json"
+        state_path.write_text(json.dumps(state))
+        command += ["--state", str(state_path)]
+    command += list(args)
+    return subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def days_of(records: list[dict[str, t.Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record["export_date"]] = counts.get(record["export_date"], 0) + 1
+    return counts

@@ -1,0 +1,102 @@
+"""A normal sync: records, keys, state, and a second run that does nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.helpers import base_config, days_of, run_tap
+
+
+def test_sync_emits_every_click_of_every_ended_day(make_sandbox):
+    box = make_sandbox(latency=30, page_size=40)
+    run = run_tap(base_config(box.url, start_date="2026-03-01"))
+    assert run.error is None
+    # Simulated now: 2026-03-10 15:00 UTC; with no timezone, 03-09 is the last ended day.
+    expected = {
+        d.isoformat(): len(box.truth(d))
+        for d in (dt.date(2026, 3, 1) + dt.timedelta(n) for n in range(9))
+    }
+    assert days_of(run.records) == {k: v for k, v in expected.items() if v}
+    assert len(run.records) == sum(expected.values())
+    assert run.bookmark["replication_key_value"] == "2026-03-09"
+    assert run.bookmark["jobs"] == {}
+    assert box.count("ClickExport") == 9
+    assert sorted(box.export_dates) == sorted(expected)
+
+
+def test_records_carry_program_and_unique_keys(make_sandbox):
+    box = make_sandbox()
+    run = run_tap(base_config(box.url, start_date="2026-03-05", end_date="2026-03-06"))
+    keys = [(r["Id"], r["ProgramId"]) for r in run.records]
+    assert len(keys) == len(set(keys)), "key properties (Id, ProgramId) must be unique"
+    assert all(r["ProgramId"] and r["ProgramName"] for r in run.records)
+    ids = [r["Id"] for r in run.records]
+    assert len(set(ids)) < len(ids), "the sandbox serves duplicate Ids across programs"
+    schema = next(m for m in run.messages if m["type"] == "SCHEMA")
+    assert schema["key_properties"] == ["Id", "ProgramId"]
+    assert schema["bookmark_properties"] == ["export_date"]
+
+
+def test_second_run_loads_nothing_and_calls_no_export(make_sandbox):
+    box = make_sandbox()
+    config = base_config(box.url, start_date="2026-03-05")
+    first = run_tap(config)
+    exports = box.count("ClickExport")
+    second = run_tap(config, state=first.last_state)
+    assert second.error is None
+    assert second.records == []
+    assert box.count("ClickExport") == exports
+    assert second.bookmark["replication_key_value"] == "2026-03-09"
+
+
+def test_state_follows_every_finished_day_including_empty_ones(make_sandbox):
+    box = make_sandbox()
+    # 2026-03-08 is an empty day in the sandbox pattern (ordinal divisible by 9).
+    assert len(box.truth(dt.date(2026, 3, 8))) == 0
+    run = run_tap(base_config(box.url, start_date="2026-03-07", end_date="2026-03-09"))
+    bookmarks = [s["bookmarks"]["clicks"].get("replication_key_value") for s in run.states]
+    for day in ("2026-03-07", "2026-03-08", "2026-03-09"):
+        assert day in bookmarks
+    # A STATE for a day comes after its last record.
+    position = {}
+    for index, message in enumerate(run.messages):
+        if message["type"] == "RECORD":
+            position[message["record"]["export_date"]] = index
+        if message["type"] == "STATE":
+            done = message["value"]["bookmarks"]["clicks"].get("replication_key_value")
+            for day, last in position.items():
+                if done and day <= done:
+                    assert last < index
+
+
+def test_today_is_never_exported(make_sandbox, sim):
+    box = make_sandbox()
+    run = run_tap(base_config(box.url, start_date="2026-03-08", end_date="2026-03-31"))
+    assert run.error is None
+    # 15:00 UTC on 03-10 is 03:00 on 03-10 at UTC-12: 03-10 has not ended everywhere.
+    assert max(box.export_dates) == "2026-03-09"
+    tokyo = make_sandbox()
+    run = run_tap(
+        base_config(tokyo.url, start_date="2026-03-08", end_date="2026-03-31", timezone="Asia/Tokyo")
+    )
+    # In Tokyo it is already 00:00 on 03-11: 03-10 has ended there.
+    assert max(tokyo.export_dates) == "2026-03-10"
+    assert "2026-03-11" not in tokyo.export_dates
+
+
+def test_filters_are_sent_and_change_the_job(make_sandbox):
+    box = make_sandbox()
+    config = base_config(
+        box.url,
+        start_date="2026-03-05",
+        end_date="2026-03-05",
+        program_ids=["1002"],
+        unique_clicks_only=True,
+    )
+    run = run_tap(config)
+    truth = box.truth(dt.date(2026, 3, 5), {"ProgramId": ["1002"], "UniqueClick": ["TRUE"]})
+    assert len(run.records) == len(truth) > 0
+    assert {r["ProgramId"] for r in run.records} == {"1002"}
+    assert all(r["UniqueClick"] is True for r in run.records)
+    job = next(iter(box.jobs.values()))
+    assert job.params == {"ProgramId": ["1002"], "UniqueClick": ["TRUE"]}
