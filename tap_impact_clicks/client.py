@@ -141,6 +141,8 @@ def error_message(body: object) -> str | None:
     """
     if not isinstance(body, dict) or str(body.get("Status", "")).upper() != "ERROR":
         return None
+    if "Id" in body or "QueuedUri" in body:  # a job whose status is ERROR, not an error body
+        return None
     message = str(body.get("Message") or "error")
     errors = body.get("Errors")
     if isinstance(errors, list):

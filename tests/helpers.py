@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import io
@@ -18,6 +19,13 @@ from tap_impact_clicks.tap import TapImpactClicks
 
 TOKEN = "sandbox-token"
 SID = "IRSANDBOX1"
+BASIC = base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
+
+
+def assert_no_secret(text: str) -> None:
+    """Neither the token nor the Basic-auth header value may appear."""
+    assert TOKEN not in text
+    assert BASIC not in text
 #: Simulated "now" of most tests: 2026-03-10 15:00 UTC (03:00 on 03-10 at UTC-12).
 START = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.timezone.utc)
 
@@ -102,10 +110,14 @@ def run_tap(config: dict[str, t.Any], state: dict[str, t.Any] | None = None) -> 
         _release_logs(handler)
     messages = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
     run = Run(messages=messages, logs=log_stream.getvalue(), error=error)
-    assert TOKEN not in out.getvalue()
-    assert TOKEN not in run.logs
-    assert TOKEN not in str(error or "")
+    assert_no_secret(out.getvalue())
+    assert_no_secret(run.logs)
+    assert_no_secret(str(error or ""))
     return run
+
+
+#: The SDK's loggers do not all propagate to the root: listen on each.
+_LOGGERS = ("", "tap-impact-clicks", "tap-impact-clicks.clicks", "singer_sdk", "urllib3", "requests")
 
 
 def _capture_logs(stream: io.StringIO) -> t.Any:
@@ -113,16 +125,24 @@ def _capture_logs(stream: io.StringIO) -> t.Any:
 
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
     handler.setLevel(logging.DEBUG)
+    levels = {}
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        levels[name] = logger.level
+        logger.setLevel(logging.DEBUG)  # debug HTTP logs too: the token must not be there
+        logger.addHandler(handler)
+    handler.saved_levels = levels  # type: ignore[attr-defined]
     return handler
 
 
 def _release_logs(handler: t.Any) -> None:
     import logging
 
-    logging.getLogger().removeHandler(handler)
+    for name in _LOGGERS:
+        logger = logging.getLogger(name)
+        logger.removeHandler(handler)
+        logger.setLevel(handler.saved_levels[name])
 
 
 def run_cli(

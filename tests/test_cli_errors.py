@@ -1,0 +1,69 @@
+"""What a user sees when something is wrong: one line, a non-zero exit, no secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
+from tests.helpers import assert_no_secret, base_config, run_cli
+
+
+@pytest.fixture(scope="module")
+def live_box():
+    with Sandbox(SandboxConfig()) as box:
+        yield box
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if "tap-impact-clicks: error:" in line]
+
+
+def test_bad_credentials(live_box, tmp_path):
+    config = base_config(live_box.url, auth_token="wrong-token-123", start_date="2026-01-01",
+                         end_date="2026-01-01")  # fmt: skip
+    result = run_cli(config, tmp_path)
+    assert result.returncode != 0
+    lines = _error_lines(result.stderr)
+    assert len(lines) == 1
+    assert "401" in lines[0]
+    assert "auth_token" in lines[0]
+    assert "wrong-token-123" not in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("overrides", "culprit"),
+    [
+        ({"start_date": "2026-13-45"}, "start_date"),
+        ({"start_date": "2026-03-05", "end_date": "2026-03-01"}, "end_date"),
+        ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+        ({"api_url": "ftp//nowhere"}, "api_url"),
+        ({"program_ids": "123,456"}, "program_ids"),
+        ({"job_timeout": 0}, "job_timeout"),
+    ],
+)
+def test_bad_settings(live_box, tmp_path, overrides, culprit):
+    result = run_cli(base_config(live_box.url, **overrides), tmp_path)
+    assert result.returncode != 0
+    assert culprit in result.stderr
+    assert "Traceback" not in result.stderr
+    assert_no_secret(result.stderr + result.stdout)
+
+
+def test_missing_required_setting(live_box, tmp_path):
+    config = base_config(live_box.url)
+    del config["account_sid"]
+    result = run_cli(config, tmp_path)
+    assert result.returncode != 0
+    assert "account_sid" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_successful_cli_run_prints_no_secret_even_at_debug(live_box, tmp_path):
+    config = base_config(live_box.url, start_date="2026-01-01", end_date="2026-01-02",
+                         job_poll_interval=0)  # fmt: skip
+    result = run_cli(config, tmp_path, env={"TAP_IMPACT_CLICKS_LOG_LEVEL": "DEBUG",
+                                            "LOGLEVEL": "DEBUG"})  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert '"type":"RECORD"' in result.stdout.replace(" ", "")
+    assert_no_secret(result.stderr + result.stdout)
