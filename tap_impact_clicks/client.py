@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from singer_sdk.exceptions import RetriableAPIError
 
 from tap_impact_clicks import clock
 from tap_impact_clicks.errors import ApiError, DataError, QuotaExhaustedError
@@ -29,6 +29,8 @@ logger = logging.getLogger("tap-impact-clicks")
 RATE_LIMIT_RESERVE = 3
 #: Keys under which a result page holds its clicks.
 RECORD_KEYS = ("Clicks", "Records")
+#: A reset header above this is a Unix timestamp (2001-09-09), not a number of seconds.
+_EPOCH_THRESHOLD = 1_000_000_000
 
 
 class Transport(t.Protocol):
@@ -205,9 +207,7 @@ class ImpactApi:
         remaining = response.headers.get("X-RateLimit-Remaining-hour") or response.headers.get(
             "X-RateLimit-Remaining"
         )
-        reset = response.headers.get("RateLimit-Reset") or response.headers.get(
-            "X-RateLimit-Reset"
-        )
+        reset = response.headers.get("RateLimit-Reset") or response.headers.get("X-RateLimit-Reset")
         if remaining is None:
             return
         try:
@@ -236,7 +236,10 @@ class ImpactApi:
             return response.json()
         except ValueError:
             snippet = response.text[:80].replace("\n", " ")
-            msg = f"{what}: impact.com answered {response.status_code} with a body that is not JSON ({snippet!r})"
+            msg = (
+                f"{what}: impact.com answered {response.status_code} with a body that is "
+                f"not JSON ({snippet!r})"
+            )
             raise RetriableAPIError(msg, response) from None
 
     # -- endpoints --------------------------------------------------------------------
@@ -299,7 +302,9 @@ class ImpactApi:
         self._transport.retrying(self._replay_once)(job_id)
 
     def _replay_once(self, job_id: str) -> None:
-        response = self._send("PUT", self._base + self._paths.job(job_id) + "/Replay", kind="Replay")
+        response = self._send(
+            "PUT", self._base + self._paths.job(job_id) + "/Replay", kind="Replay"
+        )
         if response.content:
             try:
                 body = response.json()
@@ -375,7 +380,7 @@ def reset_seconds(value: str | None) -> float | None:
         number = float(value.strip())
     except ValueError:
         return None
-    if number > 1_000_000_000:  # a Unix timestamp, not a duration
+    if number > _EPOCH_THRESHOLD:  # a Unix timestamp, not a duration
         number -= clock.utcnow().timestamp()
     return max(0.0, number)
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import typing as t
 from dataclasses import dataclass, field
@@ -11,6 +10,8 @@ from tap_impact_clicks import clock
 from tap_impact_clicks.errors import JobError
 
 if t.TYPE_CHECKING:
+    import datetime as dt
+
     from tap_impact_clicks.client import ImpactApi, JobInfo
 
 logger = logging.getLogger("tap-impact-clicks")
@@ -22,6 +23,11 @@ COMPLETED = "COMPLETED"
 MAX_POLL_GAP = 600.0
 #: Without progress figures, each wait is this many times the job's age (geometric).
 GROWTH = 1.0
+
+
+def _now() -> float:
+    # Looked up at call time (not bound once at import), so tests can simulate time.
+    return clock.monotonic()
 
 
 @dataclass
@@ -36,7 +42,7 @@ class PollSchedule:
     """
 
     first: float
-    started: float = field(default_factory=lambda: clock.monotonic())
+    started: float = field(default_factory=_now)
     next_at: float = 0.0
     _progress: tuple[float, float] | None = None
 
@@ -64,7 +70,11 @@ class PollSchedule:
         age = max(now - self.started, self.first)
         gap = age * GROWTH
         if status == "RUNNING" and percent is not None and 0 < percent < 100:  # noqa: PLR2004
-            if self._progress is not None and percent > self._progress[1] and now > self._progress[0]:
+            if (
+                self._progress is not None
+                and percent > self._progress[1]
+                and now > self._progress[0]
+            ):
                 rate = (percent - self._progress[1]) / (now - self._progress[0])
                 gap = (100.0 - percent) / rate
             self._progress = (now, percent)

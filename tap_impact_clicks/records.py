@@ -42,7 +42,9 @@ _DESCRIPTIONS = {
 }
 
 
-def _prop(name: str, typ: th.JSONTypeHelper[t.Any], *, required: bool = False) -> th.Property[t.Any]:
+def _prop(
+    name: str, typ: th.JSONTypeHelper[t.Any], *, required: bool = False
+) -> th.Property[t.Any]:
     return th.Property(name, typ, required=required, description=_DESCRIPTIONS.get(name))
 
 
@@ -58,7 +60,7 @@ SCHEMA: dict[str, t.Any] = th.PropertiesList(
 ).to_dict()
 
 
-class _Unparsable(ValueError):
+class _UnparsableError(ValueError):
     """A value that cannot be read as its field's type."""
 
 
@@ -75,7 +77,7 @@ def _text(value: object) -> str | None:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return str(value)
-    raise _Unparsable
+    raise _UnparsableError
 
 
 def _country(value: object) -> str | None:
@@ -90,18 +92,18 @@ _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 
 
 def _number(value: object) -> int | float | None:
-    if isinstance(value, bool):
-        raise _Unparsable
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        if math.isfinite(value):
-            return value
-        raise _Unparsable
-    if not isinstance(value, str):
-        if value is None:
-            return None
-        raise _Unparsable
+    if isinstance(value, str):
+        return _number_text(value)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _UnparsableError
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _UnparsableError
+    return value
+
+
+def _number_text(value: str) -> int | float | None:
     text = value.strip()
     if text.lower() in PLACEHOLDERS:
         return None
@@ -115,9 +117,9 @@ def _number(value: object) -> int | float | None:
             return int(text)
         number = float(text)
     except ValueError:
-        raise _Unparsable from None
+        raise _UnparsableError from None
     if not math.isfinite(number):
-        raise _Unparsable
+        raise _UnparsableError
     return number
 
 
@@ -140,7 +142,7 @@ def _boolean(value: object) -> bool | None:
             return None
     if value is None:
         return None
-    raise _Unparsable
+    raise _UnparsableError
 
 
 _ISO_WITH_OFFSET = re.compile(
@@ -172,7 +174,7 @@ class Normaliser:
         if not isinstance(value, str):
             if value is None:
                 return None
-            raise _Unparsable
+            raise _UnparsableError
         text = value.strip()
         if _ISO_WITH_OFFSET.match(text):
             return text
@@ -181,7 +183,7 @@ class Normaliser:
         try:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
-            raise _Unparsable from None
+            raise _UnparsableError from None
         if parsed.tzinfo is None:
             if self._zone is None:
                 return parsed.isoformat()
@@ -214,7 +216,7 @@ class Normaliser:
                 converted = convert(value)
                 if converted is not None or key not in record:
                     record[key] = converted
-            except _Unparsable:
+            except _UnparsableError:
                 self.unparsable[key] = self.unparsable.get(key, 0) + 1
                 record[key] = None
                 if extra is None:
@@ -240,7 +242,7 @@ class Normaliser:
         if convert is not None:
             try:
                 converted = convert(value)
-            except _Unparsable:
+            except _UnparsableError:
                 converted = None
                 self.unparsable[key] = self.unparsable.get(key, 0) + 1
                 extra = {} if extra is None else extra
@@ -248,7 +250,7 @@ class Normaliser:
             if not (nested and converted is None and record.get(key) is not None):
                 record[key] = converted
             return extra
-        if key == REPLICATION_KEY or key == EXTRA_FIELDS:
+        if key in (REPLICATION_KEY, EXTRA_FIELDS):
             key = f"_{key}"
         extra = {} if extra is None else extra
         extra[key] = None if _is_placeholder(value) else value

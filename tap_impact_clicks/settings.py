@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal
 import typing as t
 from dataclasses import dataclass
+from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -177,7 +177,8 @@ class Settings:
         start = _date(config, "start_date", required=True)
         end = _date(config, "end_date", required=False)
         if start is None:  # pragma: no cover - _date raised already
-            raise SettingError("start_date: missing")
+            msg = "start_date: missing"
+            raise SettingError(msg)
         if end is not None and end < start:
             msg = f"end_date: {end.isoformat()} is before start_date {start.isoformat()}"
             raise SettingError(msg)

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 import backoff
 from singer_sdk.exceptions import RetriableAPIError
-from singer_sdk.helpers._typing import TypeConformanceLevel
+from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 from typing_extensions import override
 
@@ -139,7 +139,11 @@ class ClicksStream(RESTStream[t.Any]):
         detail = f"{status} from {endpoint}" + (f": {message}" if message else "")
         if status == 429:  # noqa: PLR2004
             wait = retry_after(response)
-            if endpoint in {"ClickExport", "Replay"} and wait is not None and wait > QUOTA_WAIT_THRESHOLD:
+            if (
+                endpoint in {"ClickExport", "Replay"}
+                and wait is not None
+                and wait > QUOTA_WAIT_THRESHOLD
+            ):
                 raise QuotaExhaustedError(wait)
             raise RetriableAPIError(detail, response)
         if status >= 500:  # noqa: PLR2004
@@ -203,7 +207,9 @@ class ClicksStream(RESTStream[t.Any]):
     # -- state and records ---------------------------------------------------------------
 
     @override
-    def _increment_stream_state(self, latest_record: t.Any, *, context: Context | None = None) -> None:
+    def _increment_stream_state(
+        self, latest_record: t.Any, *, context: Context | None = None
+    ) -> None:
         # The bookmark moves only when a whole day has been emitted (see sync.DaySync),
         # never record by record: a STATE in the middle of a day must not skip its rest.
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import typing as t
 from collections import deque
@@ -14,6 +13,7 @@ from tap_impact_clicks.jobs import JobWaiter, TrackedJob
 from tap_impact_clicks.state import PendingJob, SyncState
 
 if t.TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Callable, Iterator
 
     from tap_impact_clicks.client import ImpactApi
@@ -144,13 +144,15 @@ class DaySync:
         now = clock.utcnow()
         self._state.count_export(now)
         self._state.add_job(
-            PendingJob(day=day, job_id=job_id, filters=self._settings.filter_key(), submitted_at=now)
+            PendingJob(
+                day=day, job_id=job_id, filters=self._settings.filter_key(), submitted_at=now
+            )
         )
         self._checkpoint()  # the job id is safe before we wait for it
         logger.info("Submitted export job %s for %s.", job_id, day)
         return job_id
 
-    def _before_replay(self, job: TrackedJob) -> None:
+    def _before_replay(self, _job: TrackedJob) -> None:
         if self._exports_left() <= 0:
             raise QuotaExhaustedError(None)
         self._state.count_export(clock.utcnow())
@@ -192,7 +194,9 @@ class DaySync:
                 ", ".join(f"{k} x{v}" for k, v in sorted(self._normaliser.unparsable.items())),
             )
             self._normaliser.unparsable.clear()
-        logger.info("%s: %d click(s) emitted (job %s, %d poll(s)).", day, count, job.job_id, job.polls)
+        logger.info(
+            "%s: %d click(s) emitted (job %s, %d poll(s)).", day, count, job.job_id, job.polls
+        )
 
     def _report_stop(self, days: list[dt.date], left: list[dt.date]) -> None:
         left = sorted(set(left))

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import io
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -26,6 +27,8 @@ def assert_no_secret(text: str) -> None:
     """Neither the token nor the Basic-auth header value may appear."""
     assert TOKEN not in text
     assert BASIC not in text
+
+
 #: Simulated "now" of most tests: 2026-03-10 15:00 UTC (03:00 on 03-10 at UTC-12).
 START = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.timezone.utc)
 
@@ -117,12 +120,17 @@ def run_tap(config: dict[str, t.Any], state: dict[str, t.Any] | None = None) -> 
 
 
 #: The SDK's loggers do not all propagate to the root: listen on each.
-_LOGGERS = ("", "tap-impact-clicks", "tap-impact-clicks.clicks", "singer_sdk", "urllib3", "requests")
+_LOGGERS = (
+    "",
+    "tap-impact-clicks",
+    "tap-impact-clicks.clicks",
+    "singer_sdk",
+    "urllib3",
+    "requests",
+)
 
 
 def _capture_logs(stream: io.StringIO) -> t.Any:
-    import logging
-
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
     handler.setLevel(logging.DEBUG)
@@ -137,8 +145,6 @@ def _capture_logs(stream: io.StringIO) -> t.Any:
 
 
 def _release_logs(handler: t.Any) -> None:
-    import logging
-
     for name in _LOGGERS:
         logger = logging.getLogger(name)
         logger.removeHandler(handler)
@@ -155,7 +161,11 @@ def run_cli(
     """Run the installed CLI as a user would."""
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(config))
-    command = [str(Path(sys.executable).with_name("tap-impact-clicks")), "--config", str(config_path)]
+    command = [
+        str(Path(sys.executable).with_name("tap-impact-clicks")),
+        "--config",
+        str(config_path),
+    ]
     if state is not None:
         state_path = tmp_path / "state.json"
         state_path.write_text(json.dumps(state))

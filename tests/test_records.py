@@ -77,9 +77,13 @@ def test_nested_groups_are_flattened_and_unknown_fields_kept():
 
 def test_datetimes_keep_or_gain_an_offset():
     normaliser = Normaliser(dt.timezone(dt.timedelta(hours=-5)))
-    record = normaliser.normalise({"Id": "1", "ProgramId": "7", "EventDate": "2022-06-07 04:33:50"}, "d")
+    record = normaliser.normalise(
+        {"Id": "1", "ProgramId": "7", "EventDate": "2022-06-07 04:33:50"}, "d"
+    )
     assert record["EventDate"] == "2022-06-07T04:33:50-05:00"
-    record = normaliser.normalise({"Id": "1", "ProgramId": "7", "EventDate": "2022-06-07T09:33:50Z"}, "d")
+    record = normaliser.normalise(
+        {"Id": "1", "ProgramId": "7", "EventDate": "2022-06-07T09:33:50Z"}, "d"
+    )
     assert record["EventDate"] == "2022-06-07T09:33:50Z"
 
 

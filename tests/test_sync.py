@@ -77,7 +77,9 @@ def test_today_is_never_exported(make_sandbox, sim):
     assert max(box.export_dates) == "2026-03-09"
     tokyo = make_sandbox()
     run = run_tap(
-        base_config(tokyo.url, start_date="2026-03-08", end_date="2026-03-31", timezone="Asia/Tokyo")
+        base_config(
+            tokyo.url, start_date="2026-03-08", end_date="2026-03-31", timezone="Asia/Tokyo"
+        )
     )
     # In Tokyo it is already 00:00 on 03-11: 03-10 has ended there.
     assert max(tokyo.export_dates) == "2026-03-10"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import typing as t
 from dataclasses import dataclass, field
+
+if t.TYPE_CHECKING:
+    import datetime as dt
 
 DEFAULT_PROGRAMS: tuple[tuple[str, str], ...] = (
     ("1001", "Acme Outdoor"),
@@ -112,7 +114,10 @@ class ClickFactory:
                 continue
             if ads and click["AdId"] not in ads:
                 continue
-            if subs and click.get("SubId1", click.get("PartnerRelated", {}).get("SubId1")) not in subs:
+            if (
+                subs
+                and click.get("SubId1", click.get("PartnerRelated", {}).get("SubId1")) not in subs
+            ):
                 continue
             if unique and click["UniqueClick"] != "true":
                 continue

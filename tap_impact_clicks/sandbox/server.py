@@ -120,8 +120,8 @@ class Sandbox:
         self.faults_served: dict[str, int] = {}
         self.credential_leaks = 0
         self.served_clicks: dict[str, int] = {}
-        self._signed_expired = 0
-        self._random = random.Random(self.config.fault_seed)  # noqa: S311 - test data
+        self.signed_expired = 0
+        self.rng = random.Random(self.config.fault_seed)  # noqa: S311 - test data
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -155,7 +155,9 @@ class Sandbox:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), daemon=True
+        )
         self._thread.start()
         return self
 
@@ -166,7 +168,7 @@ class Sandbox:
             self._server.server_close()
             self._server = None
 
-    def __enter__(self) -> Sandbox:
+    def __enter__(self) -> Sandbox:  # noqa: PYI034 - Self needs Python 3.11
         """Start.
 
         Returns:
@@ -193,7 +195,9 @@ class Sandbox:
         with self.lock:
             self.faults.append(Fault(endpoint, status, times, fixed))
 
-    def truth(self, day: dt.date, params: dict[str, list[str]] | None = None) -> list[dict[str, t.Any]]:
+    def truth(
+        self, day: dt.date, params: dict[str, list[str]] | None = None
+    ) -> list[dict[str, t.Any]]:
         """The clicks the sandbox serves for a date.
 
         Args:
@@ -282,12 +286,13 @@ def _basic(user: str, password: str) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     box: Sandbox
+    _pending_body_fault: str | None = None
     protocol_version = "HTTP/1.1"
     server_version = "impact-sandbox/1.0"
     disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002, ANN401
-        return
+        """Stay quiet: the sandbox serves tests and demos."""
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -310,7 +315,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
             return
-        if fault == "corrupt" and len(data) > 2:  # noqa: PLR2004
+        if fault == "corrupt" and len(data) > 2:
             middle = len(data) // 2
             data = data[:middle] + b"\x00}{\xff" + data[middle + 4 :]
         self.send_response(status)
@@ -346,11 +351,11 @@ class _Handler(BaseHTTPRequestHandler):
                     if fault.times == 0:
                         box.faults.remove(fault)
                     return fault
-            if box.config.fault_rate and box._random.random() < box.config.fault_rate:  # noqa: SLF001
+            if box.config.fault_rate and box.rng.random() < box.config.fault_rate:
                 kinds: list[int | str] = [429, 500, 502, 503, 504, "reset"]
                 if endpoint in {"Download", "signed"}:
                     kinds += ["truncate", "corrupt", "html"]
-                return Fault(endpoint, box._random.choice(kinds))  # noqa: SLF001
+                return Fault(endpoint, box.rng.choice(kinds))
         return None
 
     def _serve_fault(self, fault: Fault, endpoint: str) -> bool:
@@ -377,26 +382,30 @@ class _Handler(BaseHTTPRequestHandler):
             return False
         status = int(fault.status)
         headers = dict(fault.headers)
-        if status == HTTPStatus.TOO_MANY_REQUESTS and "Retry-After" not in headers and box._random.random() < 0.5:  # noqa: SLF001, PLR2004
+        if (
+            status == HTTPStatus.TOO_MANY_REQUESTS
+            and "Retry-After" not in headers
+            and box.rng.random() < 0.5
+        ):
             headers["Retry-After"] = "1"
         self._error(status, f"Injected fault on {endpoint}", headers)
         return True
 
     # -- routing -------------------------------------------------------------------------
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._route("GET")
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         self._route("PUT")
 
     def _route(self, method: str) -> None:
-        self._pending_body_fault: str | None = None
+        self._pending_body_fault = None
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
         split = urlsplit(self.path)
-        params = {k: v for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+        params = dict(parse_qs(split.query, keep_blank_values=True).items())
         parts = [p for p in split.path.split("/") if p]
         box = self.box
         with box.lock:
@@ -414,7 +423,9 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"No such resource: {split.path}")
             return
         self._count(endpoint)
-        if self.headers.get("Authorization") != _basic(box.config.account_sid, box.config.auth_token):
+        if self.headers.get("Authorization") != _basic(
+            box.config.account_sid, box.config.auth_token
+        ):
             self._error(401, "Unauthorized: invalid Account SID or Auth Token")
             return
         if parts[1] != box.config.account_sid:
@@ -423,7 +434,11 @@ class _Handler(BaseHTTPRequestHandler):
         with box.lock:
             used = box.hour_calls.get(hour, 0)
         if used > box.config.hourly_limit:
-            self._error(429, "Hourly rate limit exceeded", {"Retry-After": self._rate_headers()["RateLimit-Reset"]})
+            self._error(
+                429,
+                "Hourly rate limit exceeded",
+                {"Retry-After": self._rate_headers()["RateLimit-Reset"]},
+            )
             return
         fault = self._take_fault("Jobs" if endpoint == "JobStatus" else endpoint)
         if fault is not None and self._serve_fault(fault, endpoint):
@@ -439,17 +454,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     @staticmethod
     def _endpoint(method: str, parts: list[str]) -> str | None:
-        if len(parts) < 3 or parts[0] != "Mediapartners":  # noqa: PLR2004
+        if len(parts) < 3 or parts[0] != "Mediapartners":
             return None
-        if method == "GET" and len(parts) == 3 and parts[2] == "ClickExport":  # noqa: PLR2004
+        if method == "GET" and len(parts) == 3 and parts[2] == "ClickExport":
             return "ClickExport"
-        if parts[2] != "Jobs" or len(parts) < 4:  # noqa: PLR2004
+        if parts[2] != "Jobs" or len(parts) < 4:
             return None
-        if method == "GET" and len(parts) == 4:  # noqa: PLR2004
+        if method == "GET" and len(parts) == 4:
             return "JobStatus"
-        if method == "GET" and len(parts) == 5 and parts[4] == "Download":  # noqa: PLR2004
+        if method == "GET" and len(parts) == 5 and parts[4] == "Download":
             return "Download"
-        if method == "PUT" and len(parts) == 5 and parts[4] == "Replay":  # noqa: PLR2004
+        if method == "PUT" and len(parts) == 5 and parts[4] == "Replay":
             return "Replay"
         return None
 
@@ -496,8 +511,14 @@ class _Handler(BaseHTTPRequestHandler):
             if job_id is None:
                 job_id = f"J{len(box.jobs) + 1:06d}"
                 now = box.config.clock()
-                box.jobs[job_id] = Job(job_id, day, filters, created=now, run_started=now,
-                                       downloads_not_ready=box.config.not_ready_downloads.get(day.isoformat(), 0))  # fmt: skip
+                box.jobs[job_id] = Job(
+                    job_id,
+                    day,
+                    filters,
+                    created=now,
+                    run_started=now,
+                    downloads_not_ready=box.config.not_ready_downloads.get(day.isoformat(), 0),
+                )
                 box.jobs_by_key[key] = job_id
         base = f"/Mediapartners/{box.config.account_sid}/Jobs/{job_id}"
         self._send(200, {"Status": "QUEUED", "QueuedUri": base, "ResultUri": base + "/Download",
@@ -563,12 +584,12 @@ class _Handler(BaseHTTPRequestHandler):
                        content_type="application/xml")  # fmt: skip
             return
         with box.lock:
-            expired = box._signed_expired < box.config.expired_signed_urls  # noqa: SLF001
+            expired = box.signed_expired < box.config.expired_signed_urls
             if expired:
-                box._signed_expired += 1  # noqa: SLF001
+                box.signed_expired += 1
         if expired:
-            self._send(403, b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>",
-                       content_type="application/xml")  # fmt: skip
+            expired_body = b"<Error><Code>AccessDenied</Code><Message>Expired</Message></Error>"
+            self._send(403, expired_body, content_type="application/xml")
             return
         job = box.jobs.get(parts[1]) if len(parts) > 1 else None
         if job is None:
