@@ -8,8 +8,8 @@ honouring ``Retry-After`` / ``RateLimit-Reset``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
+import tempfile
 import typing as t
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -18,17 +18,18 @@ import requests
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_impact_clicks import clock
-from tap_impact_clicks.errors import ApiError, DataError, QuotaExhaustedError
+from tap_impact_clicks.errors import ApiError, QuotaExhaustedError
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable
 
 logger = logging.getLogger("tap-impact-clicks")
 
 #: Keep this many hourly requests in reserve before pausing for the window to reset.
 RATE_LIMIT_RESERVE = 3
-#: Keys under which a result page holds its clicks.
-RECORD_KEYS = ("Clicks", "Records")
+#: Result bodies up to this size stay in memory; larger ones are spooled to disk.
+SPOOL_IN_MEMORY = 32 << 20
+CHUNK = 1 << 20
 #: A reset header above this is a Unix timestamp (2001-09-09), not a number of seconds.
 _EPOCH_THRESHOLD = 1_000_000_000
 
@@ -64,15 +65,6 @@ class JobInfo:
     replayable: bool | None
     message: str | None
     started: dt.datetime | None
-
-
-@dataclass
-class Page:
-    """One downloaded result page."""
-
-    clicks: list[dict[str, t.Any]]
-    page: int
-    num_pages: int
 
 
 @dataclass(frozen=True)
@@ -185,6 +177,7 @@ class ImpactApi:
         params: dict[str, t.Any] | None = None,
         kind: str,
         validate: bool = True,
+        stream: bool = False,
     ) -> requests.Response:
         self._throttle()
         request = requests.Request(
@@ -196,7 +189,7 @@ class ImpactApi:
         request = self._transport.authenticate(request)
         self.calls[kind] = self.calls.get(kind, 0) + 1
         response = self._transport.requests_session.send(
-            request, timeout=self._transport.timeout, allow_redirects=False
+            request, timeout=self._transport.timeout, allow_redirects=False, stream=stream
         )
         self._note_rate_limit(response)
         if validate:
@@ -314,22 +307,27 @@ class ImpactApi:
                 msg = f"Replay of job {job_id} was refused by impact.com: {message}"
                 raise ApiError(msg)
 
-    def download_page(self, job_id: str, page: int) -> Page | None:
-        """Download one result page of a completed job.
+    def download_page(self, job_id: str, page: int) -> t.BinaryIO | None:
+        """Download one result page of a completed job, whole, before anything is parsed.
+
+        The body is spooled (in memory up to ``SPOOL_IN_MEMORY`` bytes, on disk beyond), so
+        a truncated or dropped download is retried before a single record of it is read.
 
         Args:
             job_id: The job.
             page: The page number (1-based).
 
         Returns:
-            The page, or None while the result is not ready (202).
+            The body positioned at its start, or None while the result is not ready (202).
         """
-        return t.cast("Page | None", self._transport.retrying(self._download_once)(job_id, page))
+        return t.cast(
+            "t.BinaryIO | None", self._transport.retrying(self._download_once)(job_id, page)
+        )
 
-    def _download_once(self, job_id: str, page: int) -> Page | None:
+    def _download_once(self, job_id: str, page: int) -> t.BinaryIO | None:
         url = self._base + self._paths.job(job_id) + "/Download"
         params: dict[str, t.Any] = {"Page": page} if page > 1 else {}
-        response = self._send("GET", url, params=params, kind="Download")
+        response = self._send("GET", url, params=params, kind="Download", stream=True)
         if response.status_code == requests.codes.accepted:
             response.close()
             return None
@@ -337,13 +335,13 @@ class ImpactApi:
             location = response.headers.get("Location", "")
             response.close()
             response = self._follow_signed(urljoin(url, location), job_id, page)
-        return parse_page(response, job_id, page)
+        return spool(response, f"result of job {job_id} page {page}")
 
     def _follow_signed(self, url: str, job_id: str, page: int) -> requests.Response:
         """Fetch a signed result URL: no credentials, and Mode=Stream if it has expired."""
-        response = self._send("GET", url, kind="SignedDownload", validate=False)
+        response = self._send("GET", url, kind="SignedDownload", validate=False, stream=True)
         status = response.status_code
-        if status in {401, 403, 404, 410} or (400 <= status < 500 and status != 429):  # noqa: PLR2004
+        if 400 <= status < 500 and status != requests.codes.too_many:  # noqa: PLR2004
             response.close()
             logger.warning(
                 "The signed download URL of job %s (page %d) answered %d; "
@@ -356,13 +354,45 @@ class ImpactApi:
             if page > 1:
                 params["Page"] = page
             base = self._base + self._paths.job(job_id) + "/Download"
-            response = self._send("GET", base, params=params, kind="Download")
+            response = self._send("GET", base, params=params, kind="Download", stream=True)
             if response.status_code == requests.codes.accepted:
+                response.close()
                 msg = f"Download of job {job_id} answered 202 after redirecting to its result"
                 raise RetriableAPIError(msg, response)
             return response
         self._transport.validate_response(response)
         return response
+
+
+def spool(response: requests.Response, what: str) -> t.BinaryIO:
+    """Read a 200 body into a spooled file.
+
+    Args:
+        response: A streamed response.
+        what: What it is (for messages).
+
+    Returns:
+        The body, positioned at its start.
+
+    Raises:
+        RetriableAPIError: An HTML page instead of JSON (downloaded again).
+    """
+    content_type = response.headers.get("Content-Type", "").lower()
+    if "html" in content_type:
+        response.close()
+        msg = f"{what}: impact.com answered {response.status_code} with an HTML page, not JSON"
+        raise RetriableAPIError(msg, response)
+    body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    try:
+        for chunk in response.iter_content(CHUNK):
+            body.write(chunk)
+    except BaseException:
+        body.close()
+        raise
+    finally:
+        response.close()
+    body.seek(0)
+    return t.cast("t.BinaryIO", body)
 
 
 def reset_seconds(value: str | None) -> float | None:
@@ -416,49 +446,6 @@ def parse_job(job_id: str, body: object, response: requests.Response) -> JobInfo
     )
 
 
-def parse_page(response: requests.Response, job_id: str, page: int) -> Page:
-    """Read one downloaded result page.
-
-    Args:
-        response: The 200 response holding the page.
-        job_id: The job (for messages).
-        page: The page asked for.
-
-    Returns:
-        The page.
-
-    Raises:
-        RetriableAPIError: The body is not a complete JSON click list (it is downloaded again).
-    """
-    what = f"result of job {job_id} page {page}"
-    try:
-        body = json.loads(response.content)
-    except (ValueError, UnicodeDecodeError):
-        snippet = response.content[:60]
-        msg = f"{what} is not valid JSON (truncated or corrupted download, starts {snippet!r})"
-        raise RetriableAPIError(msg, response) from None
-    if isinstance(body, list):
-        clicks: object = body
-        num_pages = 1
-    elif isinstance(body, dict):
-        if error_message(body) is not None:
-            msg = f"{what}: impact.com answered with an error: {error_message(body)}"
-            raise RetriableAPIError(msg, response)
-        clicks = next((body[k] for k in RECORD_KEYS if k in body), None)
-        if clicks is None and not any(k.startswith("@") for k in body):
-            msg = f"{what} holds neither Clicks nor Records (keys: {sorted(body)[:5]})"
-            raise DataError(msg)
-        clicks = [] if clicks is None else clicks
-        num_pages = int(_to_float(body.get("@numpages")) or 1)
-    else:
-        msg = f"{what} is a JSON {type(body).__name__}, not a click list"
-        raise DataError(msg)
-    if not isinstance(clicks, list) or not all(isinstance(c, dict) for c in clicks):
-        msg = f"{what}: the click list holds something other than objects"
-        raise DataError(msg)
-    return Page(clicks=clicks, page=page, num_pages=max(1, num_pages))
-
-
 def same_host(url: str, base: str) -> bool:
     """Whether a URL is on the API's own host (and so may carry the credentials).
 
@@ -471,16 +458,3 @@ def same_host(url: str, base: str) -> bool:
     """
     a, b = urlsplit(url), urlsplit(base)
     return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port)
-
-
-def iter_clicks(pages: Iterator[Page]) -> Iterator[dict[str, t.Any]]:
-    """Flatten pages into clicks.
-
-    Args:
-        pages: The pages.
-
-    Yields:
-        Each click.
-    """
-    for page in pages:
-        yield from page.clicks

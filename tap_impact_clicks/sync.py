@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 import typing as t
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 
 from tap_impact_clicks import clock
 from tap_impact_clicks.dates import day_range, last_ended_day
+from tap_impact_clicks.download import DayReader
 from tap_impact_clicks.errors import DataError, QuotaExhaustedError
 from tap_impact_clicks.jobs import JobWaiter, TrackedJob
 from tap_impact_clicks.state import PendingJob, SyncState
@@ -50,6 +52,7 @@ class DaySync:
         self._checkpoint = checkpoint
         self._waiter = JobWaiter(api, timeout=settings.job_timeout, on_replay=self._before_replay)
         self._quota_spent = False
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
         self.days_done = 0
         self.records = 0
 
@@ -96,6 +99,12 @@ class DaySync:
             )
             return
         logger.info("Syncing %d day(s): %s to %s.", len(days), days[0], days[-1])
+        try:
+            yield from self._run(days)
+        finally:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+
+    def _run(self, days: list[dt.date]) -> Iterator[dict[str, t.Any]]:
         upcoming = deque(days)
         window: deque[TrackedJob] = deque()
         while True:
@@ -165,27 +174,24 @@ class DaySync:
             self._settings.program_ids[0] if len(self._settings.program_ids) == 1 else None
         )
         count = 0
-        page_no, num_pages = 1, 1
-        while page_no <= num_pages:
-            page = self._api.download_page(job.job_id, page_no)
-            if page is None:  # 202: the result is not ready after all
-                job.schedule.restart()
-                self._waiter.wait(job)
-                continue
-            num_pages = page.num_pages
-            for click in page.clicks:
-                record = normalise(click, day)
-                if record.get("ProgramId") is None:
-                    if fallback_program is None:
-                        msg = f"{day}: a click (Id {record.get('Id')!r}) has no ProgramId"
-                        raise DataError(msg)
-                    record["ProgramId"] = fallback_program
-                if record.get("Id") is None:
-                    msg = f"{day}: a click of program {record['ProgramId']} has no Id"
+
+        def wait_again() -> None:  # Download said 202: the result is not ready after all
+            job.schedule.restart()
+            self._waiter.wait(job)
+
+        reader = DayReader(self._api, self._executor, job.day, job.job_id, wait_again)
+        for click in reader.clicks():
+            record = normalise(click, day)
+            if record.get("ProgramId") is None:
+                if fallback_program is None:
+                    msg = f"{day}: a click (Id {record.get('Id')!r}) has no ProgramId"
                     raise DataError(msg)
-                count += 1
-                yield record
-            page_no += 1
+                record["ProgramId"] = fallback_program
+            if record.get("Id") is None:
+                msg = f"{day}: a click of program {record['ProgramId']} has no Id"
+                raise DataError(msg)
+            count += 1
+            yield record
         self.records += count
         if self._normaliser.unparsable:
             logger.warning(

@@ -1,0 +1,122 @@
+"""One day's result, page after page: the next page downloads while this one is emitted."""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+
+from tap_impact_clicks.errors import DataError
+from tap_impact_clicks.results import CorruptBodyError, ResultReader
+
+if t.TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable, Iterator
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from tap_impact_clicks.client import ImpactApi
+
+logger = logging.getLogger("tap-impact-clicks")
+
+#: Downloads of one page that may turn out unreadable before the day is given up.
+MAX_PAGE_DOWNLOADS = 4
+
+
+def _num_pages(meta: dict[str, t.Any]) -> int | None:
+    value = meta.get("@numpages")
+    try:
+        return max(1, int(str(value).strip())) if value is not None else None
+    except ValueError:
+        return None
+
+
+class DayReader:
+    """Yields the clicks of one completed job, in order, with flat memory.
+
+    Each page is downloaded whole into a spool (so a broken download is retried before any
+    of it is read), then parsed one click at a time. While a page is being emitted, the next
+    one is downloaded on a helper thread. A page whose body proves corrupt part-way is
+    downloaded again and read on from the first click not yet emitted.
+    """
+
+    def __init__(
+        self,
+        api: ImpactApi,
+        executor: ThreadPoolExecutor,
+        day: dt.date,
+        job_id: str,
+        wait_again: Callable[[], None],
+    ) -> None:
+        """Prepare to read a day.
+
+        Args:
+            api: The API client.
+            executor: Runs the prefetch of the next page.
+            day: The day (for messages).
+            job_id: The job.
+            wait_again: Called when Download says 202 (not ready): waits for the job.
+        """
+        self._api = api
+        self._executor = executor
+        self._day = day
+        self._job_id = job_id
+        self._wait_again = wait_again
+
+    def _fetch(self, page: int) -> t.BinaryIO:
+        while True:
+            body = self._api.download_page(self._job_id, page)
+            if body is not None:
+                return body
+            self._wait_again()
+
+    def clicks(self) -> Iterator[dict[str, t.Any]]:
+        """Every click of the day.
+
+        Yields:
+            Click objects as impact.com sent them.
+        """
+        page, num_pages = 1, 1
+        ahead: Future[t.BinaryIO] | None = None
+        try:
+            while page <= num_pages:
+                body = ahead.result() if ahead is not None else self._fetch(page)
+                ahead = None
+                skip, downloads = 0, 1
+                while True:
+                    reader = ResultReader(body)
+                    try:
+                        for index, click in enumerate(reader):
+                            if ahead is None and page < (_num_pages(reader.meta) or 1):
+                                ahead = self._executor.submit(self._fetch, page + 1)
+                            if index >= skip:
+                                yield click
+                        break
+                    except CorruptBodyError as exc:
+                        skip = max(skip, reader.count)
+                        body.close()
+                        if downloads >= MAX_PAGE_DOWNLOADS:
+                            msg = (
+                                f"{self._day}: page {page} of export job {self._job_id} is "
+                                f"unreadable after {downloads} downloads ({exc}); nothing of it "
+                                "past the last good click was emitted"
+                            )
+                            raise DataError(msg) from None
+                        logger.warning(
+                            "%s: page %d of job %s is unreadable (%s); downloading it again "
+                            "and continuing after click %d.",
+                            self._day,
+                            page,
+                            self._job_id,
+                            exc,
+                            skip,
+                        )
+                        downloads += 1
+                        body = self._fetch(page)
+                    except BaseException:
+                        body.close()
+                        raise
+                body.close()
+                num_pages = _num_pages(reader.meta) or 1
+                page += 1
+        finally:
+            if ahead is not None and not ahead.cancel():
+                ahead.add_done_callback(lambda done: done.exception() or done.result().close())

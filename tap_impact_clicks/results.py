@@ -1,0 +1,165 @@
+"""Reading a ClickExport JSON result incrementally: one click at a time, flat memory.
+
+A result is ``{"@page": …, "@numpages": …, "Clicks": [ … ]}`` (or ``Records``), or a bare list.
+The click array is never decoded as a whole: each element is decoded on its own with the
+standard library's C scanner (``JSONDecoder.raw_decode``) from a rolling text buffer filled
+from the body a chunk at a time, so memory holds one chunk, not one day.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import re
+import typing as t
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+RECORD_KEYS = frozenset({"Clicks", "Records"})
+CHUNK = 1 << 20
+_WS = re.compile(r"[ \t\n\r]*")
+_decoder = json.JSONDecoder()
+
+
+class CorruptBodyError(ValueError):
+    """The body is not well-formed JSON of the expected shape (truncated or garbled)."""
+
+
+class ResultReader:
+    """Iterates the click objects of one result body; ``meta`` holds its ``@`` members."""
+
+    def __init__(self, body: t.BinaryIO, chunk: int = CHUNK) -> None:
+        """Prepare to read.
+
+        Args:
+            body: The body, positioned at its start.
+            chunk: Bytes read at a time.
+        """
+        self._body = body
+        self._chunk = chunk
+        self._text = codecs.getincrementaldecoder("utf-8")()
+        self._buf = ""
+        self._pos = 0
+        self._eof = False
+        self.meta: dict[str, t.Any] = {}
+        self.count = 0
+
+    # -- buffer ---------------------------------------------------------------------------
+
+    def _fill(self) -> bool:
+        if self._eof:
+            return False
+        data = self._body.read(self._chunk)
+        try:
+            text = self._text.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            msg = f"body is not UTF-8 near byte {exc.start}"
+            raise CorruptBodyError(msg) from None
+        if not data:
+            self._eof = True
+        self._buf = self._buf[self._pos :] + text
+        self._pos = 0
+        return bool(data)
+
+    def _skip_ws(self) -> None:
+        while True:
+            self._pos = _WS.match(self._buf, self._pos).end()  # type: ignore[union-attr]
+            if self._pos < len(self._buf) or not self._fill():
+                return
+
+    def _next_char(self) -> str:
+        self._skip_ws()
+        if self._pos >= len(self._buf):
+            msg = "body ends too early"
+            raise CorruptBodyError(msg)
+        return self._buf[self._pos]
+
+    def _value(self) -> t.Any:  # noqa: ANN401
+        self._skip_ws()
+        while True:
+            try:
+                value, end = _decoder.raw_decode(self._buf, self._pos)
+            except json.JSONDecodeError as exc:
+                if self._fill():
+                    continue
+                msg = f"invalid JSON: {exc.msg}"
+                raise CorruptBodyError(msg) from None
+            if end == len(self._buf) and not self._eof and self._fill():
+                continue  # a number may go on in the next chunk: decode again
+            self._pos = end
+            return value
+
+    def _expect(self, char: str) -> None:
+        if self._next_char() != char:
+            msg = f"expected {char!r} at offset {self._pos}, found {self._buf[self._pos]!r}"
+            raise CorruptBodyError(msg)
+        self._pos += 1
+
+    # -- structure ------------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[dict[str, t.Any]]:
+        """Yield each click object.
+
+        Yields:
+            Click objects, in order.
+
+        Raises:
+            CorruptBodyError: The body is not a complete click list.
+        """
+        first = self._next_char()
+        if first == "[":
+            yield from self._array()
+        elif first == "{":
+            yield from self._object()
+        else:
+            msg = f"body starts with {first!r}, not a JSON object or list"
+            raise CorruptBodyError(msg)
+        self._skip_ws()
+        if self._pos < len(self._buf):
+            msg = "unexpected data after the JSON body"
+            raise CorruptBodyError(msg)
+
+    def _object(self) -> Iterator[dict[str, t.Any]]:
+        self._pos += 1
+        if self._next_char() == "}":
+            self._pos += 1
+            return
+        while True:
+            if self._next_char() != '"':
+                msg = f"expected a member name at offset {self._pos}"
+                raise CorruptBodyError(msg)
+            key = self._value()
+            self._expect(":")
+            if key in RECORD_KEYS and self._next_char() == "[":
+                self.meta.setdefault("_records_key", key)
+                yield from self._array()
+            else:
+                self.meta[key] = self._value()
+            separator = self._next_char()
+            self._pos += 1
+            if separator == "}":
+                return
+            if separator != ",":
+                msg = f"expected ',' or '}}' at offset {self._pos - 1}"
+                raise CorruptBodyError(msg)
+
+    def _array(self) -> Iterator[dict[str, t.Any]]:
+        self._pos += 1
+        if self._next_char() == "]":
+            self._pos += 1
+            return
+        while True:
+            item = self._value()
+            if not isinstance(item, dict):
+                msg = f"the click list holds a JSON {type(item).__name__}, not an object"
+                raise CorruptBodyError(msg)
+            self.count += 1
+            yield item
+            separator = self._next_char()
+            self._pos += 1
+            if separator == "]":
+                return
+            if separator != ",":
+                msg = f"expected ',' or ']' at offset {self._pos - 1}"
+                raise CorruptBodyError(msg)
