@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 import re
 import typing as t
@@ -58,6 +59,22 @@ SCHEMA: dict[str, t.Any] = th.PropertiesList(
     *(_prop(name, th.BooleanType()) for name in BOOLEAN_FIELDS),
     _prop(EXTRA_FIELDS, th.ObjectType(additional_properties=True)),
 ).to_dict()
+
+
+#: Every upper/lower-case spelling of the placeholders (a set lookup on the hot path).
+_PLACEHOLDER_FORMS = frozenset(
+    "".join(chars)
+    for p in PLACEHOLDERS
+    for chars in itertools.product(*({c.lower(), c.upper()} for c in p))
+)
+_SPACE = frozenset(" \t\r\n")
+
+
+def _unknown(value: object) -> object:  # pragma: no cover - a marker, never called
+    return value
+
+
+_UNKNOWN: t.Callable[[object], object] = _unknown
 
 
 class _UnparsableError(ValueError):
@@ -161,7 +178,8 @@ class Normaliser:
                 them as sent).
         """
         self._zone = zone
-        converters: dict[str, t.Callable[[object], object]] = dict.fromkeys(STRING_FIELDS, _text)
+        # None marks a plain text field (handled inline in normalise, the hot path).
+        converters: dict[str, t.Callable[[object], object] | None] = dict.fromkeys(STRING_FIELDS)
         converters["CustomerCountry"] = _country
         converters.update(dict.fromkeys(NUMBER_FIELDS, _number))
         converters.update(dict.fromkeys(BOOLEAN_FIELDS, _boolean))
@@ -190,7 +208,7 @@ class Normaliser:
             parsed = parsed.replace(tzinfo=self._zone)
         return parsed.isoformat()
 
-    def normalise(self, raw: t.Mapping[str, t.Any], export_date: str) -> dict[str, t.Any]:
+    def normalise(self, raw: t.Mapping[str, t.Any], export_date: str) -> dict[str, t.Any]:  # noqa: C901 - the per-click hot path stays in one loop
         """Normalise one click.
 
         Args:
@@ -204,25 +222,36 @@ class Normaliser:
         extra: dict[str, t.Any] | None = None
         converters = self._converters
         for key, value in raw.items():
-            if key in NESTED_GROUPS and isinstance(value, dict):
-                for inner_key, inner_value in value.items():
-                    extra = self._put(record, extra, inner_key, inner_value, nested=True)
-                continue
-            convert = converters.get(key)
-            if convert is None:
-                extra = self._put(record, extra, key, value, nested=False)
+            convert = converters.get(key, _UNKNOWN)
+            if convert is None:  # a plain text field: the hot path, kept inline
+                if (
+                    value.__class__ is str
+                    and value not in _PLACEHOLDER_FORMS
+                    and value[0] not in _SPACE
+                    and value[-1] not in _SPACE
+                ):
+                    record[key] = value
+                    continue
+                convert = _text
+            elif convert is _UNKNOWN:
+                if key in NESTED_GROUPS and isinstance(value, dict):
+                    for inner_key, inner_value in value.items():
+                        extra = self._put(record, extra, inner_key, inner_value, nested=True)
+                else:
+                    extra = self._put(record, extra, key, value, nested=False)
                 continue
             try:
                 converted = convert(value)
-                if converted is not None or key not in record:
-                    record[key] = converted
             except _UnparsableError:
                 self.unparsable[key] = self.unparsable.get(key, 0) + 1
-                record[key] = None
+                converted = None
                 if extra is None:
                     extra = {}
                 extra[key] = value
-        record.setdefault("ProgramName", None)
+            if converted is not None or key not in record:
+                record[key] = converted
+        if "ProgramName" not in record:
+            record["ProgramName"] = None
         record[REPLICATION_KEY] = export_date
         if extra is not None:
             record[EXTRA_FIELDS] = extra
@@ -238,8 +267,10 @@ class Normaliser:
         nested: bool,
     ) -> dict[str, t.Any] | None:
         """Place a field that is nested or unknown; returns the (maybe new) extras dict."""
-        convert = self._converters.get(key)
-        if convert is not None:
+        convert = self._converters.get(key, _UNKNOWN)
+        if convert is None:
+            convert = _text
+        if convert is not _UNKNOWN:
             try:
                 converted = convert(value)
             except _UnparsableError:

@@ -10,6 +10,7 @@ from typing_extensions import override
 
 from tap_impact_clicks.settings import CONFIG_SCHEMA, Settings
 from tap_impact_clicks.streams import ClicksStream
+from tap_impact_clicks.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -20,6 +21,7 @@ class TapImpactClicks(Tap):
 
     name = "tap-impact-clicks"
     config_jsonschema = CONFIG_SCHEMA
+    message_writer_class = BufferedMsgSpecWriter
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
         """Create the tap; with ``validate_config`` (syncs), check the settings at once.

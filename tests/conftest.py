@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import typing as t
 
-import backoff._sync
 import pytest
 
-from tap_impact_clicks import clock
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
-from tests.helpers import SimClock
-
-
-class _FakeTimeModule:
-    def __init__(self, sim: SimClock) -> None:
-        self.sleep = sim.sleep
-        self.time = sim.time
-        self.monotonic = sim.monotonic
+from tap_impact_clicks.sandbox.simtime import SimClock, simulated_time
+from tests.helpers import START
 
 
 @pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> SimClock:
+def sim() -> t.Iterator[SimClock]:
     """Simulated time for the tap (and for the SDK's backoff sleeps)."""
-    sim = SimClock()
-    monkeypatch.setattr(clock, "monotonic", sim.monotonic)
-    monkeypatch.setattr(clock, "sleep", sim.sleep)
-    monkeypatch.setattr(clock, "utcnow", sim.utcnow)
-    monkeypatch.setattr(backoff._sync, "time", _FakeTimeModule(sim))
-    return sim
+    with simulated_time(SimClock(START)) as clock:
+        yield clock
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,35 +30,6 @@ def assert_no_secret(text: str) -> None:
 
 #: Simulated "now" of most tests: 2026-03-10 15:00 UTC (03:00 on 03-10 at UTC-12).
 START = dt.datetime(2026, 3, 10, 15, 0, tzinfo=dt.timezone.utc)
-
-
-class SimClock:
-    """Simulated time shared by the tap (patched in) and the sandbox (its clock)."""
-
-    def __init__(self, start: dt.datetime = START) -> None:
-        self._now = start.timestamp()
-        self._lock = threading.Lock()
-        self.sleeps: list[float] = []
-
-    def time(self) -> float:
-        with self._lock:
-            return self._now
-
-    def monotonic(self) -> float:
-        return self.time()
-
-    def sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            with self._lock:
-                self.sleeps.append(seconds)
-                self._now += seconds
-
-    def advance(self, seconds: float) -> None:
-        with self._lock:
-            self._now += seconds
-
-    def utcnow(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.time(), dt.timezone.utc)
 
 
 @dataclass

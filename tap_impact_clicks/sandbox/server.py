@@ -71,6 +71,8 @@ class SandboxConfig:
     #: Random faults: the share of requests that get one (0: none), and the seed.
     fault_rate: float = 0.0
     fault_seed: int = 0
+    #: Keep rendered result pages (benchmarks serve the same pages to several clients).
+    cache_pages: bool = False
     #: Clock in seconds (tests pass a simulated one); "today" follows it.
     clock: Callable[[], float] = time.time
 
@@ -120,6 +122,8 @@ class Sandbox:
         self.faults_served: dict[str, int] = {}
         self.credential_leaks = 0
         self.served_clicks: dict[str, int] = {}
+        self.page_cache: dict[tuple[str, int], bytes] = {}
+        self.page_clicks: dict[tuple[str, int], int] = {}
         self.signed_expired = 0
         self.rng = random.Random(self.config.fault_seed)  # noqa: S311 - test data
         self._server: ThreadingHTTPServer | None = None
@@ -250,6 +254,37 @@ class Sandbox:
         if outcome == "ERROR":
             return ("ERROR", 0.0) if elapsed < latency * 2 + 1 else ("COMPLETED", 100.0)
         return outcome, (100.0 if outcome == "COMPLETED" else 0.0)
+
+    def render_page(self, job: Job, page: int) -> tuple[bytes, int]:
+        """Serialise one result page (only that page's clicks are made when unfiltered).
+
+        Args:
+            job: The job.
+            page: The page number.
+
+        Returns:
+            (body, clicks in it).
+        """
+        factory = self.config.factory
+        if self.config.record_key == "list":
+            clicks = factory.clicks(job.day, job.params)
+            return json.dumps(clicks).encode(), len(clicks)
+        size = self.config.page_size
+        first = (page - 1) * size
+        if job.params:
+            every = factory.clicks(job.day, job.params)
+            total, chunk = len(every), every[first : first + size]
+        else:
+            total = factory.count(job.day)
+            chunk = [factory.click(job.day, i) for i in range(first, min(total, first + size))]
+        body = {
+            "@page": str(page),
+            "@numpages": str(max(1, -(-total // size))),
+            "@pagesize": str(size),
+            "@total": str(total),
+            self.config.record_key: chunk,
+        }
+        return json.dumps(body).encode(), len(chunk)
 
     def job_body(self, job: Job) -> dict[str, t.Any]:
         """A job as the Jobs API shows it (strings for numbers and booleans).
@@ -599,22 +634,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _result(self, job: Job, page: int) -> None:
         box = self.box
-        clicks = box.config.factory.clicks(job.day, job.params)
-        if box.config.record_key == "list":
-            self._count_served(job.day, len(clicks))
-            self._send(200, clicks)
-            return
-        size = box.config.page_size
-        num_pages = max(1, -(-len(clicks) // size))
-        chunk = clicks[(page - 1) * size : page * size]
-        self._count_served(job.day, len(chunk))
-        body = {
-            "@page": str(page),
-            "@numpages": str(num_pages),
-            "@pagesize": str(size),
-            "@total": str(len(clicks)),
-            box.config.record_key: chunk,
-        }
+        key = (job.job_id, page)
+        body = box.page_cache.get(key)
+        if body is None:
+            body, served = box.render_page(job, page)
+            if box.config.cache_pages:
+                box.page_cache[key] = body
+            box.page_clicks[key] = served
+        self._count_served(job.day, box.page_clicks[key])
         self._send(200, body)
 
     def _count_served(self, day: dt.date, n: int) -> None:

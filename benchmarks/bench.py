@@ -1,0 +1,167 @@
+"""tap-impact-clicks benchmark: latency, throughput, memory and API economy, in one run.
+
+    python benchmarks/bench.py            # full sizes (a few minutes)
+    python benchmarks/bench.py --quick    # smaller sizes
+
+Every comparison is a ratio of figures measured side by side in this run. The tap runs as a
+subprocess (as a user runs it) against the built-in sandbox, which runs in this process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tap_impact_clicks.sandbox import ClickFactory, Sandbox, SandboxConfig
+from tap_impact_clicks.sandbox.simtime import SimClock, simulated_time
+from tap_impact_clicks.tap import TapImpactClicks
+
+HERE = Path(__file__).resolve().parent
+TAP = str(Path(sys.executable).with_name("tap-impact-clicks"))
+DAY = "2026-01-15"
+
+
+def config(box: Sandbox, **extra: object) -> dict[str, object]:
+    cfg: dict[str, object] = {
+        "account_sid": box.config.account_sid,
+        "auth_token": box.config.auth_token,
+        "api_url": box.url,
+        "start_date": DAY,
+        "end_date": DAY,
+    }
+    cfg.update(extra)
+    return cfg
+
+
+def run_process(command: list[str]) -> tuple[float, float]:
+    """Run a command with stdout discarded; return (wall seconds, peak RSS MiB)."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            sys.exit(f"failed: {' '.join(command[:3])}\n{err.read().decode()[-2000:]}")
+    return wall, usage.ru_maxrss / 1024
+
+
+def run_tap(cfg: dict[str, object]) -> tuple[float, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(cfg, handle)
+    try:
+        return run_process([TAP, "--config", handle.name])
+    finally:
+        os.unlink(handle.name)
+
+
+def backfill(latency: float) -> dict[str, float]:
+    """10 days, each job taking `latency` seconds: default settings vs one job at a time."""
+    result: dict[str, float] = {"latency": latency}
+    for label, extra in (("default", {}), ("sequential", {"max_concurrent_jobs": 1})):
+        with Sandbox(SandboxConfig(latency=latency, page_size=5000)) as box:
+            cfg = config(box, start_date="2026-01-01", end_date="2026-01-10", **extra)
+            result[label], _ = run_tap(cfg)
+    return result
+
+
+def throughput(clicks: int) -> dict[str, float]:
+    """One large day: the tap vs the json-module baseline, best of two each, same pages."""
+    factory = ClickFactory(per_day=clicks)
+    box_config = SandboxConfig(factory=factory, page_size=10_000, redirect_downloads=False,
+                               cache_pages=True)  # fmt: skip
+    with Sandbox(box_config) as box:
+        baseline_cmd = [sys.executable, str(HERE / "baseline.py"), box.url,
+                        box.config.account_sid, box.config.auth_token, DAY]  # fmt: skip
+        run_process(baseline_cmd)  # warm the sandbox's page cache
+        tap_walls, base_walls = [], []
+        for _ in range(2):
+            tap_walls.append(run_tap(config(box, job_poll_interval=0.05))[0])
+            base_walls.append(run_process(baseline_cmd)[0])
+    return {
+        "clicks": clicks,
+        "tap_rps": clicks / min(tap_walls),
+        "baseline_rps": clicks / min(base_walls),
+    }
+
+
+def memory(sizes: list[int]) -> dict[int, float]:
+    """Peak RSS of the tap for one day of each size."""
+    peaks = {}
+    for size in sizes:
+        factory = ClickFactory(per_day=size)
+        with Sandbox(SandboxConfig(factory=factory, page_size=10_000)) as box:
+            peaks[size] = run_tap(config(box, job_poll_interval=0.05))[1]
+    return peaks
+
+
+def economy(latency: float, days: int = 3) -> dict[str, float]:
+    """API calls per synced day for jobs of `latency` seconds, in simulated time."""
+    sim = SimClock(dt.datetime(2026, 2, 1, 15, tzinfo=dt.timezone.utc))
+    with simulated_time(sim), Sandbox(SandboxConfig(latency=latency, clock=sim.time)) as box:
+        cfg = config(box, start_date="2026-01-01", end_date=f"2026-01-{days:02d}")
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            TapImpactClicks(config=cfg).sync_all()
+        return {
+            "ClickExport": box.count("ClickExport") / days,
+            "polls": box.count("JobStatus") / days,
+            "downloads": (box.count("Download") + box.count("SignedDownload")) / days,
+            "wait": (sim.time() - dt.datetime(2026, 2, 1, 15, tzinfo=dt.timezone.utc).timestamp()),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    parser.add_argument("--latency", type=float, default=5.0, help="job latency L (seconds)")
+    args = parser.parse_args()
+    big = 100_000 if args.quick else 500_000
+    sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
+    import logging
+
+    logging.disable(logging.WARNING)
+
+    lat = backfill(args.latency)
+    thr = throughput(big)
+    mem = memory(sizes)
+    short, long_ = economy(10), economy(1800)
+
+    rows = [
+        ("Backfill, 10 days, L = %.0f s: default settings" % lat["latency"],
+         "%.1f s = %.2f x L" % (lat["default"], lat["default"] / lat["latency"]), "<= 1.5 x L"),
+        ("Backfill: max_concurrent_jobs=1",
+         "%.1f s = %.2f x L (default is %.1fx faster)" % (lat["sequential"], lat["sequential"] / lat["latency"],
+                                                         lat["sequential"] / lat["default"]), ""),
+        ("Throughput, one day of %d clicks: tap" % thr["clicks"], "%.0f records/s" % thr["tap_rps"], ""),
+        ("Throughput: json-module baseline", "%.0f records/s" % thr["baseline_rps"], ""),
+        ("Throughput ratio tap / baseline", "%.2f x" % (thr["tap_rps"] / thr["baseline_rps"]), ">= 1.0 x"),
+    ]
+    for size, peak in mem.items():
+        rows.append(("Peak RSS, day of %d clicks" % size, "%.0f MiB" % peak, ""))
+    rows.append(("Peak RSS ratio largest / 10k", "%.2f x" % (mem[sizes[-1]] / mem[sizes[0]]), "<= 1.5 x"))
+    for label, eco in (("10-second job", short), ("30-minute job", long_)):
+        rows.append(("API calls per day, %s: ClickExport / polls / downloads" % label,
+                     "%.0f / %.1f / %.0f" % (eco["ClickExport"], eco["polls"], eco["downloads"]),
+                     "1 ClickExport; <= 8 polls"))
+    print("| measure | result | target |")
+    print("|---|---|---|")
+    for name, value, target in rows:
+        print(f"| {name} | {value} | {target} |")
+    results = HERE / "results"
+    results.mkdir(exist_ok=True)
+    (results / "latest.json").write_text(json.dumps(
+        {"backfill": lat, "throughput": thr, "memory": mem, "economy_10s": short,
+         "economy_30min": long_}, indent=2))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
