@@ -136,22 +136,46 @@ def main() -> None:
     short, long_ = economy(10), economy(1800)
 
     rows = [
-        ("Backfill, 10 days, L = %.0f s: default settings" % lat["latency"],
-         "%.1f s = %.2f x L" % (lat["default"], lat["default"] / lat["latency"]), "<= 1.5 x L"),
-        ("Backfill: max_concurrent_jobs=1",
-         "%.1f s = %.2f x L (default is %.1fx faster)" % (lat["sequential"], lat["sequential"] / lat["latency"],
-                                                         lat["sequential"] / lat["default"]), ""),
-        ("Throughput, one day of %d clicks: tap" % thr["clicks"], "%.0f records/s" % thr["tap_rps"], ""),
+        (
+            "Backfill, 10 days, L = %.0f s: default settings" % lat["latency"],
+            "%.1f s = %.2f x L" % (lat["default"], lat["default"] / lat["latency"]),
+            "<= 1.5 x L",
+        ),
+        (
+            "Backfill: max_concurrent_jobs=1",
+            "%.1f s = %.2f x L (default is %.1fx faster)"
+            % (
+                lat["sequential"],
+                lat["sequential"] / lat["latency"],
+                lat["sequential"] / lat["default"],
+            ),
+            "",
+        ),
+        (
+            "Throughput, one day of %d clicks: tap" % thr["clicks"],
+            "%.0f records/s" % thr["tap_rps"],
+            "",
+        ),
         ("Throughput: json-module baseline", "%.0f records/s" % thr["baseline_rps"], ""),
-        ("Throughput ratio tap / baseline", "%.2f x" % (thr["tap_rps"] / thr["baseline_rps"]), ">= 1.0 x"),
+        (
+            "Throughput ratio tap / baseline",
+            "%.2f x" % (thr["tap_rps"] / thr["baseline_rps"]),
+            ">= 1.0 x",
+        ),
     ]
     for size, peak in mem.items():
         rows.append(("Peak RSS, day of %d clicks" % size, "%.0f MiB" % peak, ""))
-    rows.append(("Peak RSS ratio largest / 10k", "%.2f x" % (mem[sizes[-1]] / mem[sizes[0]]), "<= 1.5 x"))
+    rows.append(
+        ("Peak RSS ratio largest / 10k", "%.2f x" % (mem[sizes[-1]] / mem[sizes[0]]), "<= 1.5 x")
+    )
     for label, eco in (("10-second job", short), ("30-minute job", long_)):
-        rows.append(("API calls per day, %s: ClickExport / polls / downloads" % label,
-                     "%.0f / %.1f / %.0f" % (eco["ClickExport"], eco["polls"], eco["downloads"]),
-                     "1 ClickExport; <= 8 polls"))
+        rows.append(
+            (
+                "API calls per day, %s: ClickExport / polls / downloads" % label,
+                "%.0f / %.1f / %.0f" % (eco["ClickExport"], eco["polls"], eco["downloads"]),
+                "1 ClickExport; <= 8 polls",
+            )
+        )
     print("| measure | result | target |")
     print("|---|---|---|")
     for name, value, target in rows:

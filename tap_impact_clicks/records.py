@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
 import math
 import re
 import typing as t
@@ -67,7 +68,8 @@ _PLACEHOLDER_FORMS = frozenset(
     for p in PLACEHOLDERS
     for chars in itertools.product(*({c.lower(), c.upper()} for c in p))
 )
-_SPACE = frozenset(" \t\r\n")
+_PLACEHOLDER_TO_NONE: dict[str, None] = dict.fromkeys(_PLACEHOLDER_FORMS)
+_TEXT_FIELDS = frozenset(STRING_FIELDS)
 
 
 def _unknown(value: object) -> object:  # pragma: no cover - a marker, never called
@@ -75,6 +77,9 @@ def _unknown(value: object) -> object:  # pragma: no cover - a marker, never cal
 
 
 _UNKNOWN: t.Callable[[object], object] = _unknown
+
+
+_KNOWN_FIELDS = frozenset(STRING_FIELDS + NUMBER_FIELDS + BOOLEAN_FIELDS + DATETIME_FIELDS)
 
 
 class _UnparsableError(ValueError):
@@ -95,6 +100,13 @@ def _text(value: object) -> str | None:
     if isinstance(value, (int, float)):
         return str(value)
     raise _UnparsableError
+
+
+def _text_or_none(value: object) -> str | None:
+    try:
+        return _text(value)
+    except _UnparsableError:  # a list or object where text belongs: keep it as JSON text
+        return json.dumps(value, default=str)
 
 
 def _country(value: object) -> str | None:
@@ -121,6 +133,19 @@ def _number(value: object) -> int | float | None:
 
 
 def _number_text(value: str) -> int | float | None:
+    if value.isdigit():  # the common shapes first: "1000", "2.99"
+        return int(value)
+    try:
+        number = float(value)
+    except ValueError:
+        return _number_odd(value)
+    if math.isfinite(number) and "_" not in value:
+        return number
+    raise _UnparsableError
+
+
+def _number_odd(value: str) -> int | float | None:
+    """Placeholders, currency signs, thousands separators and decimal commas."""
     text = value.strip()
     if text.lower() in PLACEHOLDERS:
         return None
@@ -185,6 +210,7 @@ class Normaliser:
         converters.update(dict.fromkeys(BOOLEAN_FIELDS, _boolean))
         converters.update(dict.fromkeys(DATETIME_FIELDS, self._datetime))
         self._converters = converters
+        self._typed = [(k, c) for k, c in converters.items() if c is not None and c is not _country]
         #: How many values per field could not be read as their type (kept in extra_fields).
         self.unparsable: dict[str, int] = {}
 
@@ -208,8 +234,49 @@ class Normaliser:
             parsed = parsed.replace(tzinfo=self._zone)
         return parsed.isoformat()
 
-    def normalise(self, raw: t.Mapping[str, t.Any], export_date: str) -> dict[str, t.Any]:  # noqa: C901 - the per-click hot path stays in one loop
+    def normalise(self, raw: t.Mapping[str, t.Any], export_date: str) -> dict[str, t.Any]:
         """Normalise one click.
+
+        The common shape (every field known, flat, sent as a string) takes a fast path made
+        of C-level bulk operations; anything else takes the field-by-field path.
+
+        Args:
+            raw: The click as impact.com sent it.
+            export_date: The date it was exported under.
+
+        Returns:
+            The record (``ProgramId`` may be None if the click lacked it; the caller checks).
+        """
+        if raw.__class__ is not dict or not raw.keys() <= _KNOWN_FIELDS:
+            return self._normalise_each(raw, export_date)
+        # The common shape: every field known and flat. The decoded dict is ours: fix it in
+        # place (a type check and a lookup per field) instead of building a new one.
+        record: dict[str, t.Any] = raw
+        namibia = record.get("CustomerCountry") == "NA"
+        for key, value in record.items():
+            if value.__class__ is str:
+                if value in _PLACEHOLDER_TO_NONE:
+                    record[key] = None
+            elif value is not None and key in _TEXT_FIELDS:
+                record[key] = _text_or_none(value)
+        for key, convert in self._typed:
+            value = record.get(key)
+            if value is not None:
+                try:
+                    record[key] = convert(value)
+                except _UnparsableError:
+                    record[key] = None
+                    self.unparsable[key] = self.unparsable.get(key, 0) + 1
+                    record.setdefault(EXTRA_FIELDS, {})[key] = value
+        if namibia:
+            record["CustomerCountry"] = "NA"
+        if "ProgramName" not in record:
+            record["ProgramName"] = None
+        record[REPLICATION_KEY] = export_date
+        return record
+
+    def _normalise_each(self, raw: t.Mapping[str, t.Any], export_date: str) -> dict[str, t.Any]:  # noqa: C901 - one loop over the fields
+        """Normalise one click field by field (unknown, nested or non-string fields).
 
         Args:
             raw: The click as impact.com sent it.
@@ -224,13 +291,11 @@ class Normaliser:
         for key, value in raw.items():
             convert = converters.get(key, _UNKNOWN)
             if convert is None:  # a plain text field: the hot path, kept inline
-                if (
-                    value.__class__ is str
-                    and value not in _PLACEHOLDER_FORMS
-                    and value[0] not in _SPACE
-                    and value[-1] not in _SPACE
-                ):
-                    record[key] = value
+                if value.__class__ is str:
+                    if value not in _PLACEHOLDER_FORMS:
+                        record[key] = value
+                    elif key not in record:  # a nested value already there wins
+                        record[key] = None
                     continue
                 convert = _text
             elif convert is _UNKNOWN:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import typing as t
+from functools import cached_property
 from urllib.parse import urlsplit
 
 import backoff
 from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import RESTStream
 from typing_extensions import override
 
@@ -18,6 +20,7 @@ from tap_impact_clicks.errors import ApiError, AuthError, QuotaExhaustedError
 from tap_impact_clicks.records import KEY_PROPERTIES, SCHEMA, Normaliser
 from tap_impact_clicks.state import REPLICATION_KEY, SyncState
 from tap_impact_clicks.sync import DaySync
+from tap_impact_clicks.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable
@@ -212,6 +215,46 @@ class ClicksStream(RESTStream[t.Any]):
     ) -> None:
         # The bookmark moves only when a whole day has been emitted (see sync.DaySync),
         # never record by record: a STATE in the middle of a day must not skip its rest.
+        return
+
+    @cached_property
+    def _lean_writer(self) -> BufferedMsgSpecWriter | None:
+        """The writer for the lean record path, when nothing needs the SDK's full one.
+
+        The full path (selection mask, stream maps, flattening, type conformance) is kept
+        whenever a user configured any of them; otherwise records are written directly.
+        """
+        writer = self._tap.message_writer
+        maps = self.stream_maps
+        lean = (
+            isinstance(writer, BufferedMsgSpecWriter)
+            and len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and maps[0].stream_alias == self.name
+            and not maps[0].flattening_enabled
+            and all(self.mask.values())
+        )
+        return writer if lean else None  # type: ignore[return-value]
+
+    @override
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        writer = self._lean_writer
+        if writer is None:
+            super()._write_record_message(record)
+            return
+        writer.write_record(self.name, record, self._stream_version)
+        self.state_manager.is_flushed = False
+        if self.ABORT_AT_RECORD_COUNT is not None:  # --test / dry runs stop after a record
+            writer.flush()
+
+    @override
+    def _process_record(
+        self,
+        record: dict[str, t.Any],
+        child_context: Context | None = None,
+        partition_context: Context | None = None,
+    ) -> None:
+        # No child streams and no partitions: nothing to do per record.
         return
 
     def _checkpoint(self) -> None:

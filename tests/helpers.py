@@ -76,7 +76,10 @@ def run_tap(config: dict[str, t.Any], state: dict[str, t.Any] | None = None) -> 
     try:
         with contextlib.redirect_stdout(out):
             tap = TapImpactClicks(config=config, state=state)
-            tap.sync_all()
+            try:
+                tap.sync_all()
+            finally:
+                tap.message_writer.flush()  # records after the last STATE, as at exit
     except Exception as exc:  # noqa: BLE001 - the test inspects it
         error = exc
     finally:

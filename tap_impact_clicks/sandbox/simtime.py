@@ -97,10 +97,12 @@ def simulated_time(sim: SimClock) -> Iterator[SimClock]:
     Yields:
         The clock.
     """
-    saved = (clock.monotonic, clock.sleep, clock.utcnow, backoff._sync.time)  # noqa: SLF001
+    sync_module = backoff._sync  # noqa: SLF001 - backoff sleeps through this module's `time`
+    saved = (clock.monotonic, clock.sleep, clock.utcnow, getattr(sync_module, "time"))  # noqa: B009
     clock.monotonic, clock.sleep, clock.utcnow = sim.monotonic, sim.sleep, sim.utcnow
-    backoff._sync.time = _TimeModule(sim)  # type: ignore[assignment]  # noqa: SLF001
+    setattr(sync_module, "time", _TimeModule(sim))  # noqa: B010
     try:
         yield sim
     finally:
-        clock.monotonic, clock.sleep, clock.utcnow, backoff._sync.time = saved  # noqa: SLF001
+        clock.monotonic, clock.sleep, clock.utcnow = saved[:3]
+        setattr(sync_module, "time", saved[3])  # noqa: B010
