@@ -13,6 +13,7 @@ import argparse
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -30,6 +31,7 @@ DAY = "2026-01-15"
 
 
 def config(box: Sandbox, **extra: object) -> dict[str, object]:
+    """A tap config for one day of a sandbox."""
     cfg: dict[str, object] = {
         "account_sid": box.config.account_sid,
         "auth_token": box.config.auth_token,
@@ -56,12 +58,13 @@ def run_process(command: list[str]) -> tuple[float, float]:
 
 
 def run_tap(cfg: dict[str, object]) -> tuple[float, float]:
+    """Run the tap CLI with a config; (wall seconds, peak RSS MiB)."""
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(cfg, handle)
     try:
         return run_process([TAP, "--config", handle.name])
     finally:
-        os.unlink(handle.name)
+        Path(handle.name).unlink()
 
 
 def backfill(latency: float) -> dict[str, float]:
@@ -109,7 +112,7 @@ def economy(latency: float, days: int = 3) -> dict[str, float]:
     sim = SimClock(dt.datetime(2026, 2, 1, 15, tzinfo=dt.timezone.utc))
     with simulated_time(sim), Sandbox(SandboxConfig(latency=latency, clock=sim.time)) as box:
         cfg = config(box, start_date="2026-01-01", end_date=f"2026-01-{days:02d}")
-        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        with Path(os.devnull).open("w") as sink, contextlib.redirect_stdout(sink):
             TapImpactClicks(config=cfg).sync_all()
         return {
             "ClickExport": box.count("ClickExport") / days,
@@ -119,15 +122,51 @@ def economy(latency: float, days: int = 3) -> dict[str, float]:
         }
 
 
+def table(lat: dict, thr: dict, mem: dict, short: dict, long_: dict) -> list[tuple[str, ...]]:
+    """The result rows: measure, result, target."""
+    sizes = sorted(mem)
+    ratio = thr["tap_rps"] / thr["baseline_rps"]
+    rows = [
+        (
+            f"Backfill, 10 days, L = {lat['latency']:.0f} s: default settings",
+            f"{lat['default']:.1f} s = {lat['default'] / lat['latency']:.2f} x L",
+            "<= 1.5 x L",
+        ),
+        (
+            "Backfill: max_concurrent_jobs=1",
+            (
+                f"{lat['sequential']:.1f} s = {lat['sequential'] / lat['latency']:.2f} x L "
+                f"(default is {lat['sequential'] / lat['default']:.1f}x faster)"
+            ),
+            "",
+        ),
+        (f"Throughput, one day of {thr['clicks']} clicks: tap", f"{thr['tap_rps']:.0f} rec/s", ""),
+        ("Throughput: json-module baseline", f"{thr['baseline_rps']:.0f} rec/s", ""),
+        ("Throughput ratio tap / baseline", f"{ratio:.2f} x", ">= 1.0 x"),
+    ]
+    rows += [(f"Peak RSS, day of {size} clicks", f"{mem[size]:.0f} MiB", "") for size in sizes]
+    rows.append(
+        ("Peak RSS ratio largest / 10k", f"{mem[sizes[-1]] / mem[sizes[0]]:.2f} x", "<= 1.5 x")
+    )
+    for label, eco in (("10-second job", short), ("30-minute job", long_)):
+        rows.append(
+            (
+                f"API calls per day, {label}: ClickExport / polls / downloads",
+                f"{eco['ClickExport']:.0f} / {eco['polls']:.1f} / {eco['downloads']:.0f}",
+                "1 ClickExport; <= 8 polls",
+            )
+        )
+    return rows
+
+
 def main() -> None:
+    """Run every measurement and print the table."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--latency", type=float, default=5.0, help="job latency L (seconds)")
     args = parser.parse_args()
     big = 100_000 if args.quick else 500_000
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
-    import logging
-
     logging.disable(logging.WARNING)
 
     lat = backfill(args.latency)
@@ -135,56 +174,15 @@ def main() -> None:
     mem = memory(sizes)
     short, long_ = economy(10), economy(1800)
 
-    rows = [
-        (
-            "Backfill, 10 days, L = %.0f s: default settings" % lat["latency"],
-            "%.1f s = %.2f x L" % (lat["default"], lat["default"] / lat["latency"]),
-            "<= 1.5 x L",
-        ),
-        (
-            "Backfill: max_concurrent_jobs=1",
-            "%.1f s = %.2f x L (default is %.1fx faster)"
-            % (
-                lat["sequential"],
-                lat["sequential"] / lat["latency"],
-                lat["sequential"] / lat["default"],
-            ),
-            "",
-        ),
-        (
-            "Throughput, one day of %d clicks: tap" % thr["clicks"],
-            "%.0f records/s" % thr["tap_rps"],
-            "",
-        ),
-        ("Throughput: json-module baseline", "%.0f records/s" % thr["baseline_rps"], ""),
-        (
-            "Throughput ratio tap / baseline",
-            "%.2f x" % (thr["tap_rps"] / thr["baseline_rps"]),
-            ">= 1.0 x",
-        ),
-    ]
-    for size, peak in mem.items():
-        rows.append(("Peak RSS, day of %d clicks" % size, "%.0f MiB" % peak, ""))
-    rows.append(
-        ("Peak RSS ratio largest / 10k", "%.2f x" % (mem[sizes[-1]] / mem[sizes[0]]), "<= 1.5 x")
-    )
-    for label, eco in (("10-second job", short), ("30-minute job", long_)):
-        rows.append(
-            (
-                "API calls per day, %s: ClickExport / polls / downloads" % label,
-                "%.0f / %.1f / %.0f" % (eco["ClickExport"], eco["polls"], eco["downloads"]),
-                "1 ClickExport; <= 8 polls",
-            )
-        )
     print("| measure | result | target |")
     print("|---|---|---|")
-    for name, value, target in rows:
+    for name, value, target in table(lat, thr, mem, short, long_):
         print(f"| {name} | {value} | {target} |")
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    (results / "latest.json").write_text(json.dumps(
-        {"backfill": lat, "throughput": thr, "memory": mem, "economy_10s": short,
-         "economy_30min": long_}, indent=2))  # fmt: skip
+    figures = {"backfill": lat, "throughput": thr, "memory": mem, "economy_10s": short,
+               "economy_30min": long_}  # fmt: skip
+    (results / "latest.json").write_text(json.dumps(figures, indent=2))
 
 
 if __name__ == "__main__":

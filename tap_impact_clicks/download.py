@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import typing as t
 
@@ -84,11 +85,13 @@ class DayReader:
                 while True:
                     reader = ResultReader(body)
                     try:
-                        for index, click in enumerate(reader):
+                        clicks = itertools.islice(reader, skip, None)
+                        for click in clicks:  # the first: the page's @numpages is known now
                             if ahead is None and page < (_num_pages(reader.meta) or 1):
                                 ahead = self._executor.submit(self._fetch, page + 1)
-                            if index >= skip:
-                                yield click
+                            yield click
+                            break
+                        yield from clicks
                         break
                     except CorruptBodyError as exc:
                         skip = max(skip, reader.count)

@@ -102,7 +102,7 @@ def _text(value: object) -> str | None:
     raise _UnparsableError
 
 
-def _text_or_none(value: object) -> str | None:
+def _text_or_json(value: object) -> str | None:
     try:
         return _text(value)
     except _UnparsableError:  # a list or object where text belongs: keep it as JSON text
@@ -169,20 +169,30 @@ _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f"})
 
 
+_BOOL_TEXT: dict[str, bool] = {"true": True, "false": False, "TRUE": True, "FALSE": False, "True": True,
+              "False": False}  # fmt: skip
+
+
 def _boolean(value: object) -> bool | None:
+    if isinstance(value, str):
+        known = _BOOL_TEXT.get(value)
+        return known if known is not None else _boolean_text(value)
     if isinstance(value, bool):
         return value
     if isinstance(value, int) and value in {0, 1}:
         return bool(value)
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        if text in PLACEHOLDERS:
-            return None
     if value is None:
+        return None
+    raise _UnparsableError
+
+
+def _boolean_text(value: str) -> bool | None:
+    text = value.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    if text in PLACEHOLDERS:
         return None
     raise _UnparsableError
 
@@ -210,7 +220,14 @@ class Normaliser:
         converters.update(dict.fromkeys(BOOLEAN_FIELDS, _boolean))
         converters.update(dict.fromkeys(DATETIME_FIELDS, self._datetime))
         self._converters = converters
-        self._typed = [(k, c) for k, c in converters.items() if c is not None and c is not _country]
+        text_converters: dict[t.Callable[[object], object], t.Callable[[t.Any], object]] = {
+            _number: _number_text
+        }
+        self._typed = [
+            (k, c, text_converters.get(c, c))
+            for k, c in converters.items()
+            if c is not None and c is not _country
+        ]
         #: How many values per field could not be read as their type (kept in extra_fields).
         self.unparsable: dict[str, int] = {}
 
@@ -234,120 +251,80 @@ class Normaliser:
             parsed = parsed.replace(tzinfo=self._zone)
         return parsed.isoformat()
 
-    def normalise(self, raw: t.Mapping[str, t.Any], export_date: str) -> dict[str, t.Any]:
-        """Normalise one click.
+    def normalise(self, raw: dict[str, t.Any], export_date: str) -> dict[str, t.Any]:  # noqa: C901 - the hot path stays in one function
+        """Normalise one click, in place: the decoded dict is the tap's own.
 
-        The common shape (every field known, flat, sent as a string) takes a fast path made
-        of C-level bulk operations; anything else takes the field-by-field path.
+        A type check and a lookup per field (the per-click hot path); nested groups and
+        unknown fields are dealt with first, only when there are any.
 
         Args:
-            raw: The click as impact.com sent it.
+            raw: The click as impact.com sent it (changed in place).
             export_date: The date it was exported under.
 
         Returns:
             The record (``ProgramId`` may be None if the click lacked it; the caller checks).
         """
-        if raw.__class__ is not dict or not raw.keys() <= _KNOWN_FIELDS:
-            return self._normalise_each(raw, export_date)
-        # The common shape: every field known and flat. The decoded dict is ours: fix it in
-        # place (a type check and a lookup per field) instead of building a new one.
-        record: dict[str, t.Any] = raw
+        record = raw
+        extra = None if record.keys() <= _KNOWN_FIELDS else _lift(record)
         namibia = record.get("CustomerCountry") == "NA"
         for key, value in record.items():
             if value.__class__ is str:
                 if value in _PLACEHOLDER_TO_NONE:
                     record[key] = None
             elif value is not None and key in _TEXT_FIELDS:
-                record[key] = _text_or_none(value)
-        for key, convert in self._typed:
+                record[key] = _text_or_json(value)
+        for key, convert, convert_text in self._typed:
             value = record.get(key)
             if value is not None:
                 try:
-                    record[key] = convert(value)
+                    record[key] = convert_text(value) if value.__class__ is str else convert(value)
                 except _UnparsableError:
                     record[key] = None
                     self.unparsable[key] = self.unparsable.get(key, 0) + 1
-                    record.setdefault(EXTRA_FIELDS, {})[key] = value
+                    extra = {} if extra is None else extra
+                    extra[key] = value
         if namibia:
             record["CustomerCountry"] = "NA"
         if "ProgramName" not in record:
             record["ProgramName"] = None
         record[REPLICATION_KEY] = export_date
-        return record
-
-    def _normalise_each(self, raw: t.Mapping[str, t.Any], export_date: str) -> dict[str, t.Any]:  # noqa: C901 - one loop over the fields
-        """Normalise one click field by field (unknown, nested or non-string fields).
-
-        Args:
-            raw: The click as impact.com sent it.
-            export_date: The date it was exported under.
-
-        Returns:
-            The record (``ProgramId`` may be None if the click lacked it; the caller checks).
-        """
-        record: dict[str, t.Any] = {}
-        extra: dict[str, t.Any] | None = None
-        converters = self._converters
-        for key, value in raw.items():
-            convert = converters.get(key, _UNKNOWN)
-            if convert is None:  # a plain text field: the hot path, kept inline
-                if value.__class__ is str:
-                    if value not in _PLACEHOLDER_FORMS:
-                        record[key] = value
-                    elif key not in record:  # a nested value already there wins
-                        record[key] = None
-                    continue
-                convert = _text
-            elif convert is _UNKNOWN:
-                if key in NESTED_GROUPS and isinstance(value, dict):
-                    for inner_key, inner_value in value.items():
-                        extra = self._put(record, extra, inner_key, inner_value, nested=True)
-                else:
-                    extra = self._put(record, extra, key, value, nested=False)
-                continue
-            try:
-                converted = convert(value)
-            except _UnparsableError:
-                self.unparsable[key] = self.unparsable.get(key, 0) + 1
-                converted = None
-                if extra is None:
-                    extra = {}
-                extra[key] = value
-            if converted is not None or key not in record:
-                record[key] = converted
-        if "ProgramName" not in record:
-            record["ProgramName"] = None
-        record[REPLICATION_KEY] = export_date
-        if extra is not None:
+        if extra:
             record[EXTRA_FIELDS] = extra
         return record
 
-    def _put(
-        self,
-        record: dict[str, t.Any],
-        extra: dict[str, t.Any] | None,
-        key: str,
-        value: t.Any,  # noqa: ANN401
-        *,
-        nested: bool,
-    ) -> dict[str, t.Any] | None:
-        """Place a field that is nested or unknown; returns the (maybe new) extras dict."""
-        convert = self._converters.get(key, _UNKNOWN)
-        if convert is None:
-            convert = _text
-        if convert is not _UNKNOWN:
-            try:
-                converted = convert(value)
-            except _UnparsableError:
-                converted = None
-                self.unparsable[key] = self.unparsable.get(key, 0) + 1
-                extra = {} if extra is None else extra
-                extra[key] = value
-            if not (nested and converted is None and record.get(key) is not None):
-                record[key] = converted
-            return extra
-        if key in (REPLICATION_KEY, EXTRA_FIELDS):
-            key = f"_{key}"
-        extra = {} if extra is None else extra
-        extra[key] = None if _is_placeholder(value) else value
-        return extra
+
+def _lift(record: dict[str, t.Any]) -> dict[str, t.Any]:
+    """Flatten nested groups into the record and move unknown fields out of it.
+
+    A flat value that is present and not a placeholder wins over a nested one.
+
+    Args:
+        record: The click (changed in place).
+
+    Returns:
+        The unknown fields (placeholders as null), for ``extra_fields``.
+    """
+    extra: dict[str, t.Any] = {}
+    for key in record.keys() - _KNOWN_FIELDS:
+        value = record.pop(key)
+        if key in NESTED_GROUPS and value.__class__ is dict:
+            for inner_key, inner_value in value.items():
+                if inner_key in _KNOWN_FIELDS:
+                    current = record.get(inner_key)
+                    if current is None or (
+                        current.__class__ is str and current in _PLACEHOLDER_TO_NONE
+                    ):
+                        record[inner_key] = inner_value
+                else:
+                    extra[_extra_name(inner_key)] = _placeholder_free(inner_value)
+        else:
+            extra[_extra_name(key)] = _placeholder_free(value)
+    return extra
+
+
+def _extra_name(key: str) -> str:
+    return f"_{key}" if key in {REPLICATION_KEY, EXTRA_FIELDS} else key
+
+
+def _placeholder_free(value: t.Any) -> t.Any:  # noqa: ANN401
+    return None if _is_placeholder(value) else value

@@ -156,12 +156,12 @@ class ResultReader:
         if not isinstance(body, list):
             msg = f"body is a JSON {type(body).__name__}, not a JSON object or list"
             raise CorruptBodyError(msg)
-        for item in body:
-            if not isinstance(item, dict):
-                msg = f"the click list holds a JSON {type(item).__name__}, not an object"
-                raise CorruptBodyError(msg)
-            self.count += 1
-            yield item
+        odd = [item for item in body if item.__class__ is not dict]
+        if odd:
+            msg = f"the click list holds a JSON {type(odd[0]).__name__}, not an object"
+            raise CorruptBodyError(msg)
+        self.count = len(body)  # checked whole: nothing can fail past this point
+        yield from body
 
     def _object(self) -> Iterator[dict[str, t.Any]]:
         self._pos += 1

@@ -73,9 +73,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         if now - self._stamped_at >= 1.0:
             self._stamped_at = now
             self._stamp = dt.datetime.fromtimestamp(now, dt.timezone.utc).isoformat()
-            self._suffix = b"".join(
-                (b',"time_extracted":', _encoder.encode(self._stamp), b"}\n")
-            )
+            self._suffix = b"".join((b',"time_extracted":', _encoder.encode(self._stamp), b"}\n"))
         pending = self._buffer()
         pending += b'{"type":"RECORD","stream":'
         _encoder.encode_into(stream, pending, -1)
