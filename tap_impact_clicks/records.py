@@ -169,8 +169,10 @@ _TRUE = frozenset({"true", "1", "yes", "y", "t"})
 _FALSE = frozenset({"false", "0", "no", "n", "f"})
 
 
-_BOOL_TEXT: dict[str, bool] = {"true": True, "false": False, "TRUE": True, "FALSE": False, "True": True,
-              "False": False}  # fmt: skip
+_BOOL_TEXT: dict[str, bool] = {
+    **dict.fromkeys(("true", "TRUE", "True"), True),
+    **dict.fromkeys(("false", "FALSE", "False"), False),
+}
 
 
 def _boolean(value: object) -> bool | None:
