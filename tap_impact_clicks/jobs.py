@@ -23,6 +23,8 @@ COMPLETED = "COMPLETED"
 MAX_POLL_GAP = 600.0
 #: Without progress figures, each wait is this many times the job's age (geometric).
 GROWTH = 1.0
+#: The shortest wait when aiming at an estimated completion.
+MIN_AIMED_GAP = 0.5
 
 
 def _now() -> float:
@@ -67,8 +69,7 @@ class PollSchedule:
             Seconds until the next poll.
         """
         now = clock.monotonic()
-        age = max(now - self.started, self.first)
-        gap = age * GROWTH
+        estimate: float | None = None
         if status == "RUNNING" and percent is not None and 0 < percent < 100:  # noqa: PLR2004
             if (
                 self._progress is not None
@@ -76,9 +77,13 @@ class PollSchedule:
                 and now > self._progress[0]
             ):
                 rate = (percent - self._progress[1]) / (now - self._progress[0])
-                gap = (100.0 - percent) / rate
+                estimate = (100.0 - percent) / rate
             self._progress = (now, percent)
-        gap = min(max(gap, self.first, 0.05), MAX_POLL_GAP)
+        if estimate is not None:  # aim at the estimated completion
+            gap = min(max(estimate, MIN_AIMED_GAP), MAX_POLL_GAP)
+        else:  # geometric: each wait as long as the job's age so far
+            age = max(now - self.started, self.first)
+            gap = min(max(age * GROWTH, self.first, MIN_AIMED_GAP / 10), MAX_POLL_GAP)
         self.next_at = now + gap
         return gap
 
