@@ -20,9 +20,10 @@ WAITING = frozenset({"QUEUED", "RUNNING", "ERROR"})
 REPLAYABLE = frozenset({"FAILED", "CANCELLED"})
 COMPLETED = "COMPLETED"
 #: Never wait longer than this between two polls of the same job.
-MAX_POLL_GAP = 600.0
-#: Without progress figures, each wait is this many times the job's age (geometric).
-GROWTH = 1.0
+MAX_POLL_GAP = 900.0
+#: Without progress figures, each wait is this many times the job's age (geometric: polls
+#: at 1x, 3x, 9x … the first interval).
+GROWTH = 2.0
 #: The shortest wait when aiming at an estimated completion.
 MIN_AIMED_GAP = 0.5
 
@@ -37,10 +38,11 @@ class PollSchedule:
     """When to poll a job next: soon at first, then sparser, guided by its progress.
 
     The first poll comes ``first`` seconds after submission. Later gaps grow with the job's
-    age (a poll at 1x, 2x, 4x … the first interval), capped at ``MAX_POLL_GAP``. Once two
-    polls have shown the job's ``PercentageComplete`` moving, the next poll is aimed at
-    the estimated completion instead, so a long job costs a handful of polls and a short
-    one is seen within seconds of finishing.
+    age (polls at 1x, 3x, 9x … the first interval), capped at ``MAX_POLL_GAP``. Once the job
+    reports a ``PercentageComplete``, the next poll is aimed at the estimated completion
+    instead (from the rate between two readings, or from one reading as if the job had run
+    since submission), so a long job costs a handful of polls and a short one is seen
+    within seconds of finishing.
     """
 
     first: float
@@ -69,21 +71,21 @@ class PollSchedule:
             Seconds until the next poll.
         """
         now = clock.monotonic()
-        estimate: float | None = None
+        age = max(now - self.started, self.first)
+        gap = age * GROWTH  # geometric: each wait a multiple of the job's age so far
         if status == "RUNNING" and percent is not None and 0 < percent < 100:  # noqa: PLR2004
-            if (
-                self._progress is not None
-                and percent > self._progress[1]
-                and now > self._progress[0]
-            ):
-                rate = (percent - self._progress[1]) / (now - self._progress[0])
-                estimate = (100.0 - percent) / rate
+            last = self._progress
+            if last is not None and percent > last[1] and now > last[0]:
+                # Two readings: aim at the completion their rate predicts.
+                gap = max((100.0 - percent) * (now - last[0]) / (percent - last[1]), MIN_AIMED_GAP)
+            else:
+                # One reading, as if the job had run since submission: a late guess, so it
+                # only ever shortens the geometric wait.
+                gap = min(gap, max(age * (100.0 - percent) / percent, MIN_AIMED_GAP))
             self._progress = (now, percent)
-        if estimate is not None:  # aim at the estimated completion
-            gap = min(max(estimate, MIN_AIMED_GAP), MAX_POLL_GAP)
-        else:  # geometric: each wait as long as the job's age so far
-            age = max(now - self.started, self.first)
-            gap = min(max(age * GROWTH, self.first, MIN_AIMED_GAP / 10), MAX_POLL_GAP)
+        else:
+            gap = max(gap, self.first)
+        gap = min(gap, MAX_POLL_GAP)
         self.next_at = now + gap
         return gap
 

@@ -141,7 +141,7 @@ class ResultReader:
     def _decode_whole(self) -> Iterator[dict[str, t.Any]]:
         try:
             body = _whole_decoder.decode(self._body.read())
-        except msgspec.DecodeError as exc:
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             msg = f"invalid JSON: {exc}"
             raise CorruptBodyError(msg) from None
         if isinstance(body, dict):

@@ -1,0 +1,151 @@
+"""Jobs in flight together, days in order, frugal polling, streamed pages, the lean path."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import pytest
+
+from tap_impact_clicks import results
+from tap_impact_clicks.errors import JobError
+from tap_impact_clicks.results import CorruptBodyError, ResultReader
+from tests.helpers import base_config, days_of, run_tap
+
+TEN_DAYS = {"start_date": "2026-03-01", "end_date": "2026-03-10"}
+
+
+def _elapsed(sim, before):
+    return sim.time() - before
+
+
+def test_jobs_run_together_and_days_come_out_in_order(make_sandbox, sim):
+    latency = 300
+    box = make_sandbox(latency=latency)
+    before = sim.time()
+    run = run_tap(base_config(box.url, start_date="2026-03-01", end_date="2026-03-09"))
+    assert run.error is None
+    assert _elapsed(sim, before) < 1.5 * latency, "all jobs waited for together"
+    dates = [r["export_date"] for r in run.records]
+    assert dates == sorted(dates)
+    bookmarks = [s["bookmarks"]["clicks"].get("replication_key_value") for s in run.states]
+    bookmarks = [b for b in bookmarks if b]
+    assert bookmarks == sorted(bookmarks)
+
+
+def test_one_job_at_a_time_takes_one_latency_per_day(make_sandbox, sim):
+    latency = 300
+    box = make_sandbox(latency=latency)
+    before = sim.time()
+    run = run_tap(base_config(box.url, start_date="2026-03-01", end_date="2026-03-09",
+                              max_concurrent_jobs=1))  # fmt: skip
+    assert run.error is None
+    assert _elapsed(sim, before) >= 9 * latency
+
+
+def test_never_more_exports_than_left_today(make_sandbox):
+    box = make_sandbox(latency=60)
+    run = run_tap(base_config(box.url, daily_export_limit=3, **TEN_DAYS))
+    assert run.error is None
+    assert box.count("ClickExport") == 3, "the tap's own count stops it: no 429 needed"
+    assert run.bookmark["replication_key_value"] == "2026-03-03"
+
+
+def test_a_slow_replayed_day_keeps_its_place(make_sandbox):
+    box = make_sandbox(latency=60, job_script={"2026-03-03": ["FAILED"]})
+    run = run_tap(base_config(box.url, start_date="2026-03-01", end_date="2026-03-06"))
+    assert run.error is None
+    dates = [r["export_date"] for r in run.records]
+    assert dates == sorted(dates)
+    assert box.count("Replay") == 1
+    assert box.count("ClickExport") == 6
+
+
+def test_a_failing_day_stops_the_run_with_every_job_id_kept(make_sandbox):
+    box = make_sandbox(latency=60, job_script={"2026-03-03": ["FAILED", "FAILED"]})
+    run = run_tap(base_config(box.url, start_date="2026-03-01", end_date="2026-03-06"))
+    assert isinstance(run.error, JobError)
+    assert run.bookmark["replication_key_value"] == "2026-03-02"
+    assert set(run.bookmark["jobs"]) == {f"2026-03-0{d}" for d in range(3, 7)}
+    assert "2026-03-04" not in days_of(run.records)
+    # The next run resumes those jobs: no new export for any of them.
+    exports = box.count("ClickExport")
+    box.config.job_script.clear()
+    again = run_tap(base_config(box.url, start_date="2026-03-01", end_date="2026-03-06"),
+                    run.last_state)  # fmt: skip
+    assert box.count("ClickExport") == exports
+    assert again.bookmark["replication_key_value"] == "2026-03-06"
+
+
+@pytest.mark.parametrize(("latency", "max_polls"), [(10, 3), (1800, 8)])
+def test_polls_are_few_and_quick(make_sandbox, sim, latency, max_polls):
+    box = make_sandbox(latency=latency)
+    before = sim.time()
+    run = run_tap(base_config(box.url, start_date="2026-03-05", end_date="2026-03-05",
+                              job_poll_interval=5))  # fmt: skip
+    assert run.error is None
+    assert box.count("JobStatus") <= max_polls
+    assert _elapsed(sim, before) <= latency * 1.1 + 5, "seen soon after it finished"
+
+
+def test_pages_are_each_downloaded_once_with_prefetch(make_sandbox):
+    box = make_sandbox(page_size=9, redirect_downloads=False)
+    run = run_tap(base_config(box.url, start_date="2026-03-05", end_date="2026-03-05"))
+    truth = len(box.truth(dt.date(2026, 3, 5)))
+    assert len(run.records) == truth
+    assert box.count("Download") == -(-truth // 9)
+
+
+def test_corrupt_page_read_incrementally_is_resumed_without_repeats(make_sandbox, monkeypatch):
+    monkeypatch.setattr(results, "WHOLE_BODY", 0)  # force the incremental reader
+    box = make_sandbox(page_size=40)
+    box.inject("signed", "corrupt", times=1)
+    run = run_tap(base_config(box.url, start_date="2026-03-05", end_date="2026-03-05"))
+    assert run.error is None
+    keys = [(r["Id"], r["ProgramId"]) for r in run.records]
+    assert len(keys) == len(set(keys)) == len(box.truth(dt.date(2026, 3, 5)))
+    assert "downloading it again" in run.logs
+
+
+def test_stream_maps_still_apply_off_the_lean_path(make_sandbox):
+    box = make_sandbox()
+    config = base_config(box.url, start_date="2026-03-05", end_date="2026-03-05",
+                         stream_maps={"clicks": {"IpAddress": "__NULL__"}})  # fmt: skip
+    run = run_tap(config)
+    assert run.records
+    assert all("IpAddress" not in r for r in run.records)
+    plain = run_tap(base_config(box.url, start_date="2026-03-05", end_date="2026-03-05"))
+    strip = [{k: v for k, v in r.items() if k != "IpAddress"} for r in plain.records]
+    assert strip == run.records
+
+
+def _body(obj):
+    return io.BytesIO(json.dumps(obj).encode())
+
+
+@pytest.mark.parametrize("whole", [0, 1 << 20])
+@pytest.mark.parametrize("chunk", [1, 3, 64, 1 << 16])
+def test_result_reader_shapes(chunk, whole):
+    clicks = [{"Id": str(i), "n": i, "s": "é✓"} for i in range(25)]
+    for body, meta in (
+        ({"@page": "1", "@numpages": "2", "Clicks": clicks}, {"@numpages": "2"}),
+        ({"Records": clicks, "@numpages": 7}, {"@numpages": 7}),
+        (clicks, {}),
+        ({"@numpages": "1", "Clicks": []}, {"@numpages": "1"}),
+    ):
+        reader = ResultReader(_body(body), chunk=chunk, whole=whole)
+        assert list(reader) == (clicks if body != {"@numpages": "1", "Clicks": []} else [])
+        for key, value in meta.items():
+            assert reader.meta[key] == value
+
+
+@pytest.mark.parametrize("whole", [0, 1 << 20])
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"Clicks":[{"Id":"1"},{"Id":', b'{"Clicks":[{"Id":"1"}]} trailing', b"<html></html>",
+     b'{"Clicks":[1,2]}', b'[{"Id":"\xff\xfe"}]', b""],
+)  # fmt: skip
+def test_result_reader_refuses_broken_bodies(raw, whole):
+    with pytest.raises(CorruptBodyError):
+        list(ResultReader(io.BytesIO(raw), chunk=5, whole=whole))
