@@ -74,10 +74,29 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Base URL of the impact.com API (the sandbox and tests point it elsewhere).",
     ),
     th.Property(
+        "account_type",
+        th.StringType(allowed_values=["partner", "brand"]),
+        default="partner",
+        title="Account type",
+        description=(
+            "`partner` (Mediapartners API, the default) or `brand` (Advertisers API: one "
+            "export per program per day; needs `program_ids`)."
+        ),
+    ),
+    th.Property(
         "program_ids",
         th.ArrayType(th.StringType()),
         title="Program IDs",
-        description="Only clicks of these programs (sent as repeated `ProgramId` filters).",
+        description=(
+            "Partner: only clicks of these programs (repeated `ProgramId` filters). Brand "
+            "(required): the programs to export, one export per program per day."
+        ),
+    ),
+    th.Property(
+        "media_ids",
+        th.ArrayType(th.StringType()),
+        title="Media IDs",
+        description="Brand only: only clicks from these partners (repeated `MediaId` filters).",
     ),
     th.Property(
         "ad_ids",
@@ -89,7 +108,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         "sub_ids",
         th.ArrayType(th.StringType()),
         title="Sub IDs",
-        description="Only clicks carrying these Sub IDs (sent as repeated `SubId` filters).",
+        description=(
+            "Partner only: only clicks carrying these Sub IDs (repeated `SubId` filters)."
+        ),
     ),
     th.Property(
         "unique_clicks_only",
@@ -138,7 +159,22 @@ CONFIG_SCHEMA = th.PropertiesList(
             "more. Raise it only if impact.com raised your limit."
         ),
     ),
+    th.Property(
+        "lookback_days",
+        th.IntegerType(),
+        default=0,
+        title="Lookback days",
+        description=(
+            "Refresh the last N synced days on each run by replaying their stored export "
+            "jobs (never a new ClickExport), while their data can still change: a day is "
+            "replayed at most once per calendar day, and only while its stored job completed "
+            "less than N days after the day ended. Each replay counts against the daily limit."
+        ),
+    ),
 ).to_dict()
+
+#: Brand click exports only cover dates after this one.
+BRAND_FIRST_EXCLUDED_DATE = dt.date(2024, 4, 9)
 
 
 @dataclass(frozen=True)
@@ -160,6 +196,18 @@ class Settings:
     job_timeout: float
     max_concurrent_jobs: int
     daily_export_limit: int
+    account_type: str = "partner"
+    media_ids: tuple[str, ...] = ()
+    lookback_days: int = 0
+
+    @property
+    def is_brand(self) -> bool:
+        """Whether this is a brand (advertiser) account.
+
+        Returns:
+            True for brands.
+        """
+        return self.account_type == "brand"
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
@@ -183,7 +231,11 @@ class Settings:
             msg = f"end_date: {end.isoformat()} is before start_date {start.isoformat()}"
             raise SettingError(msg)
         tz_name = _optional_str(config, "timezone")
-        return cls(
+        account_type = _optional_str(config, "account_type") or "partner"
+        if account_type not in {"partner", "brand"}:
+            msg = f"account_type: must be 'partner' or 'brand', got {account_type!r}"
+            raise SettingError(msg)
+        settings = cls(
             account_sid=_required_str(config, "account_sid"),
             auth_token=_required_str(config, "auth_token"),
             start_date=start,
@@ -203,17 +255,52 @@ class Settings:
             daily_export_limit=int(
                 _number(config, "daily_export_limit", DEFAULT_DAILY_EXPORT_LIMIT, 1, whole=True)
             ),
+            account_type=account_type,
+            media_ids=_str_list(config, "media_ids"),
+            lookback_days=int(_number(config, "lookback_days", 0, 0, whole=True)),
         )
+        settings.check_account_type()
+        return settings
+
+    def check_account_type(self) -> None:
+        """Check the settings that depend on the account type.
+
+        Raises:
+            SettingError: A setting does not fit the account type.
+        """
+        if not self.is_brand:
+            if self.media_ids:
+                msg = "media_ids: only brand accounts filter by MediaId (set account_type: brand)"
+                raise SettingError(msg)
+            return
+        if not self.program_ids:
+            msg = "program_ids: required for brand accounts (one export per program per day)"
+            raise SettingError(msg)
+        if self.sub_ids:
+            msg = (
+                "sub_ids: the brand ClickExport has no SubId filter; remove sub_ids (or use "
+                "media_ids to filter by partner)"
+            )
+            raise SettingError(msg)
+        if self.start_date <= BRAND_FIRST_EXCLUDED_DATE:
+            msg = (
+                f"start_date: brand click exports only cover dates after "
+                f"{BRAND_FIRST_EXCLUDED_DATE}; got {self.start_date}"
+            )
+            raise SettingError(msg)
 
     def filters(self) -> dict[str, list[str]]:
         """The ClickExport filter parameters, in a stable order.
 
         Returns:
-            Query parameters (repeated values as lists), without `Date`.
+            Query parameters (repeated values as lists), without `Date` (for brands, the
+            program is in the path, not here).
         """
         params: dict[str, list[str]] = {}
-        if self.program_ids:
+        if self.program_ids and not self.is_brand:
             params["ProgramId"] = sorted(self.program_ids)
+        if self.media_ids and self.is_brand:
+            params["MediaId"] = sorted(self.media_ids)
         if self.ad_ids:
             params["AdId"] = sorted(self.ad_ids)
         if self.sub_ids:
