@@ -69,16 +69,26 @@ class JobInfo:
 
 @dataclass(frozen=True)
 class AccountPaths:
-    """Where an account's endpoints live (partner side)."""
+    """Where an account's endpoints live.
+
+    Partners are under /Mediapartners; brands under /Advertisers, whose ClickExport takes the
+    program in the path.
+    """
 
     account_sid: str
+    brand: bool = False
 
-    def click_export(self) -> str:
+    def click_export(self, program_id: str | None = None) -> str:
         """Path of ClickExport.
+
+        Args:
+            program_id: The program (brands only).
 
         Returns:
             The path.
         """
+        if self.brand:
+            return f"/Advertisers/{self.account_sid}/Programs/{program_id}/ClickExport"
         return f"/Mediapartners/{self.account_sid}/ClickExport"
 
     def job(self, job_id: str) -> str:
@@ -90,7 +100,8 @@ class AccountPaths:
         Returns:
             The path.
         """
-        return f"/Mediapartners/{self.account_sid}/Jobs/{job_id}"
+        side = "Advertisers" if self.brand else "Mediapartners"
+        return f"/{side}/{self.account_sid}/Jobs/{job_id}"
 
 
 def _to_float(value: object) -> float | None:
@@ -237,29 +248,35 @@ class ImpactApi:
 
     # -- endpoints --------------------------------------------------------------------
 
-    def export_clicks(self, day: dt.date, filters: dict[str, list[str]]) -> str:
+    def export_clicks(
+        self, day: dt.date, filters: dict[str, list[str]], program_id: str | None = None
+    ) -> str:
         """Submit (or find again) the export job of one day.
 
         Args:
             day: The click date.
             filters: Extra query parameters (repeated values as lists).
+            program_id: The program (brands: part of the path).
 
         Returns:
             The job id.
         """
         try:
-            return t.cast("str", self._transport.retrying(self._export_once)(day, filters))
+            return t.cast(
+                "str", self._transport.retrying(self._export_once)(day, filters, program_id)
+            )
         except RetriableAPIError as exc:
             # Still 429 after every retry, with no reset time given: treat as the daily limit.
             if exc.response is not None and exc.response.status_code == requests.codes.too_many:
                 raise QuotaExhaustedError(None) from exc
             raise
 
-    def _export_once(self, day: dt.date, filters: dict[str, list[str]]) -> str:
+    def _export_once(
+        self, day: dt.date, filters: dict[str, list[str]], program_id: str | None
+    ) -> str:
         params: dict[str, t.Any] = {"Date": day.isoformat(), "ResultFormat": "JSON", **filters}
-        response = self._send(
-            "GET", self._base + self._paths.click_export(), params=params, kind="ClickExport"
-        )
+        url = self._base + self._paths.click_export(program_id)
+        response = self._send("GET", url, params=params, kind="ClickExport")
         body = self._json(response, f"ClickExport for {day}")
         if (message := error_message(body)) is not None:
             msg = f"ClickExport for {day} was refused by impact.com: {message}"

@@ -9,8 +9,14 @@ Layout of the ``clicks`` stream state (all keys are written by this module only)
         "2026-11-21": {"job_id": "J1", "filters": "", "replays": 0,
                         "submitted_at": "2026-11-23T01:00:00+00:00"}
       },
-      "exports": {"utc_day": "2026-11-23", "count": 3}  # ClickExport + Replay calls today
+      "exports": {"utc_day": "2026-11-23", "count": 3}, # ClickExport + Replay calls today
+      "done": {                                       # recent days' jobs, for lookback_days
+        "2026-11-20": {"job_id": "J0", "completed_at": "2026-11-21T13:00:00+00:00",
+                        "replayed_on": "2026-11-22"}
+      }
     }
+
+For brand accounts the same layout is kept per program, in the SDK's state partitions.
 """
 
 from __future__ import annotations
@@ -124,6 +130,69 @@ class SyncState:
             jobs[day] = job
         return jobs
 
+    def done_jobs(self) -> dict[dt.date, dict[str, t.Any]]:
+        """Jobs of fully emitted days kept for lookback refreshes.
+
+        Returns:
+            Per day: ``job_id``, ``completed_at`` (datetime) and ``replayed_on`` (date or None).
+        """
+        raw = self._state.get("done")
+        if not isinstance(raw, dict):
+            return {}
+        done: dict[dt.date, dict[str, t.Any]] = {}
+        for key, entry in raw.items():
+            parsed = _done_entry(key, entry)
+            if parsed is None:
+                logger.warning("State: ignoring an unreadable lookback entry for %r.", key)
+            else:
+                done[parsed[0]] = parsed[1]
+        return done
+
+    def remember_done(
+        self,
+        day: dt.date,
+        job_id: str,
+        completed_at: dt.datetime,
+        replayed_on: dt.date | None,
+        keep_days: int,
+    ) -> None:
+        """Keep a finished day's job for later refreshes (only the last ``keep_days`` days).
+
+        Args:
+            day: The day.
+            job_id: Its job.
+            completed_at: When its (last) run was seen completed.
+            replayed_on: The calendar day it was last replayed, if ever.
+            keep_days: How many recent days to keep (0: none).
+        """
+        done = self._state.get("done")
+        if not isinstance(done, dict):
+            done = {}
+        if keep_days > 0:
+            done[day.isoformat()] = {
+                "job_id": job_id,
+                "completed_at": completed_at.isoformat(),
+                "replayed_on": replayed_on.isoformat() if replayed_on else None,
+            }
+        newest = max([parse_day(k) for k in done] + [day])
+        oldest_kept = newest - dt.timedelta(days=max(keep_days, 1) - 1)
+        kept = {k: v for k, v in done.items() if parse_day(k) >= oldest_kept and keep_days > 0}
+        if kept:
+            self._state["done"] = dict(sorted(kept.items()))
+        else:
+            self._state.pop("done", None)
+
+    def mark_replayed(self, day: dt.date, on: dt.date) -> None:
+        """Note that a day's job was replayed on a calendar day (before the replay is sent).
+
+        Args:
+            day: The day.
+            on: The calendar day of the replay.
+        """
+        entry = self._state.get("done", {}).get(day.isoformat())
+        if isinstance(entry, dict):
+            entry["replayed_on"] = on.isoformat()
+
     def first_day(self, start_date: dt.date) -> dt.date:
         """The first day still to sync.
 
@@ -184,11 +253,68 @@ class SyncState:
         used = self.exports_used(now)
         self._state["exports"] = {"utc_day": now.date().isoformat(), "count": used + 1}
 
-    def spend_quota(self, now: dt.datetime, limit: int) -> None:
+    def spend_quota(self, now: dt.datetime, count: int) -> None:
         """Record that impact.com said today's quota is spent.
 
         Args:
             now: The current time.
-            limit: The daily limit.
+            count: The count to store for today (so that all programs add up to the limit).
         """
-        self._state["exports"] = {"utc_day": now.date().isoformat(), "count": limit}
+        self._state["exports"] = {"utc_day": now.date().isoformat(), "count": count}
+
+
+def _done_entry(key: object, entry: t.Any) -> tuple[dt.date, dict[str, t.Any]] | None:  # noqa: ANN401
+    try:
+        replayed = entry.get("replayed_on")
+        return parse_day(str(key)), {
+            "job_id": str(entry["job_id"]),
+            "completed_at": dt.datetime.fromisoformat(str(entry["completed_at"])),
+            "replayed_on": parse_day(str(replayed)) if replayed else None,
+        }
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+class Quota:
+    """Today's ClickExport and Replay calls for the whole account, across every program."""
+
+    def __init__(self, limit: int, used: int) -> None:
+        """Start from what the state says was used today.
+
+        Args:
+            limit: The daily limit.
+            used: Calls already made today (all programs).
+        """
+        self.limit = limit
+        self.used = used
+        self.spent = used >= limit
+
+    def left(self) -> int:
+        """Calls left today.
+
+        Returns:
+            The count (0 once impact.com said the quota is spent).
+        """
+        return 0 if self.spent else max(0, self.limit - self.used)
+
+    def spend(self, state: SyncState, now: dt.datetime) -> None:
+        """Count one call, in the totals and in the state it belongs to.
+
+        Args:
+            state: The state of the program making the call.
+            now: The current time.
+        """
+        self.used += 1
+        state.count_export(now)
+
+    def exhaust(self, state: SyncState, now: dt.datetime) -> None:
+        """impact.com said the quota is spent: remember it (in the state too) until tomorrow.
+
+        Args:
+            state: The state of the program that was refused.
+            now: The current time.
+        """
+        self.spent = True
+        missing = max(0, self.limit - self.used)
+        state.spend_quota(now, state.exports_used(now) + missing)
+        self.used = max(self.used, self.limit)

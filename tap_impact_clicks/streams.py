@@ -14,11 +14,18 @@ from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import RESTStream
 from typing_extensions import override
 
+from tap_impact_clicks import clock
 from tap_impact_clicks.auth import ApiHostBasicAuth
 from tap_impact_clicks.client import AccountPaths, ImpactApi, error_message, reset_seconds
-from tap_impact_clicks.errors import ApiError, AuthError, QuotaExhaustedError
+from tap_impact_clicks.errors import (
+    ApiError,
+    AuthError,
+    JobError,
+    QuotaExhaustedError,
+    TapImpactError,
+)
 from tap_impact_clicks.records import KEY_PROPERTIES, SCHEMA, Normaliser
-from tap_impact_clicks.state import REPLICATION_KEY, SyncState
+from tap_impact_clicks.state import REPLICATION_KEY, Quota, SyncState
 from tap_impact_clicks.sync import DaySync
 from tap_impact_clicks.writer import BufferedMsgSpecWriter
 
@@ -86,6 +93,7 @@ class ClicksStream(RESTStream[t.Any]):
         """
         super().__init__(tap=tap)
         self._tap_ref = tap
+        self._failures: list[str] = []
 
     @property
     def settings(self) -> Settings:
@@ -261,22 +269,70 @@ class ClicksStream(RESTStream[t.Any]):
         self.state_manager.is_flushed = False
         self._write_state_message()
 
+    @property
+    @override
+    def partitions(self) -> list[dict[str, t.Any]] | None:
+        # Brands: one partition (and one bookmark) per program, so that one program's
+        # failure neither blocks nor repeats another's.
+        if self.settings.is_brand:
+            return [{"program_id": program} for program in self.settings.program_ids]
+        return None
+
+    def _quota(self) -> Quota:
+        """Today's export calls across the account: one ledger for every program."""
+        if self._shared_quota is None:
+            now = clock.utcnow()
+            partitions = self.partitions
+            states = (
+                [self.get_context_state(p) for p in partitions]
+                if partitions
+                else [self.get_context_state(None)]
+            )
+            used = sum(SyncState(s, self.settings.filter_key()).exports_used(now) for s in states)
+            self._shared_quota = Quota(self.settings.daily_export_limit, used)
+        return self._shared_quota
+
+    _shared_quota: Quota | None = None
+
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         settings = self.settings
+        program = str(context["program_id"]) if context else None
         state = SyncState(self.get_context_state(context), settings.filter_key())
-        api = ImpactApi(self, settings.api_url, AccountPaths(settings.account_sid))
-        normaliser = Normaliser(settings.timezone if settings.timezone_name else None)
-        sync = DaySync(api, settings, state, normaliser, checkpoint=self._checkpoint)
-        self._last_sync = sync
-        self._last_api = api
-        yield from sync.run()
-        logger.info(
-            "Sync finished: %d day(s), %d record(s); API calls: %s.",
-            sync.days_done,
-            sync.records,
-            ", ".join(f"{k} {v}" for k, v in sorted(api.calls.items())) or "none",
+        api = ImpactApi(
+            self, settings.api_url, AccountPaths(settings.account_sid, settings.is_brand)
         )
+        normaliser = Normaliser(settings.timezone if settings.timezone_name else None)
+        quota = self._quota()
+        budget = None
+        if program is not None:  # share what is left today fairly between the programs
+            programs = list(settings.program_ids)
+            remaining = len(programs) - programs.index(program)
+            budget = max(1, quota.left() // remaining) if quota.left() else 0
+        sync = DaySync(api, settings, state, normaliser, checkpoint=self._checkpoint,
+                       quota=quota, program_id=program, budget=budget)  # fmt: skip
+        try:
+            yield from sync.run()
+        except TapImpactError as exc:
+            if program is None:
+                raise
+            # One program's failure must not block the others: note it, go on, fail at the end.
+            self.logger.error("Program %s stopped: %s", program, exc)  # noqa: TRY400
+            self._failures.append(f"program {program}: {exc}")
+        finally:
+            self.logger.info(
+                "%sSync finished: %d day(s), %d refreshed, %d record(s); API calls: %s.",
+                f"Program {program}: " if program else "",
+                sync.days_done,
+                sync.days_refreshed,
+                sync.records,
+                ", ".join(f"{k} {v}" for k, v in sorted(api.calls.items())) or "none",
+            )
+        partitions = self.partitions or []
+        if partitions and context == partitions[-1] and self._failures:
+            failures, self._failures = self._failures, []
+            msg = f"{len(failures)} program(s) failed; the others synced: " + " | ".join(failures)
+            raise JobError(msg)
 
 
 logger = logging.getLogger("tap-impact-clicks")

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import typing as t
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 
 from tap_impact_clicks import clock
-from tap_impact_clicks.dates import day_range, last_ended_day
+from tap_impact_clicks.dates import ONE_DAY, day_range, last_ended_day
 from tap_impact_clicks.download import DayReader
-from tap_impact_clicks.errors import DataError, QuotaExhaustedError
-from tap_impact_clicks.jobs import JobWaiter, TrackedJob
-from tap_impact_clicks.state import PendingJob, SyncState
+from tap_impact_clicks.errors import ApiError, DataError, QuotaExhaustedError
+from tap_impact_clicks.jobs import COMPLETED, REPLAYABLE, JobWaiter, TrackedJob
+from tap_impact_clicks.state import PendingJob, Quota, SyncState
 
 if t.TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Callable, Iterator
 
     from tap_impact_clicks.client import ImpactApi
@@ -35,25 +35,37 @@ class DaySync:
         state: SyncState,
         normaliser: Normaliser,
         checkpoint: Callable[[], None],
+        *,
+        quota: Quota,
+        program_id: str | None = None,
+        budget: int | None = None,
     ) -> None:
         """Set up a sync.
 
         Args:
             api: The API client.
             settings: The validated settings.
-            state: The stream state.
+            state: The stream state (of this program, for brands).
             normaliser: Turns clicks into records.
             checkpoint: Emits a STATE message with the state as it is now.
+            quota: Today's export calls, shared by every program of the account.
+            program_id: The program (brands: one sync per program).
+            budget: At most this many export calls for this sync (a brand program's share).
         """
         self._api = api
         self._settings = settings
         self._state = state
         self._normaliser = normaliser
         self._checkpoint = checkpoint
+        self._quota = quota
+        self._program_id = program_id
+        self._budget = budget
+        self._spent_here = 0
         self._waiter = JobWaiter(api, timeout=settings.job_timeout, on_replay=self._before_replay)
         self._quota_spent = False
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefetch")
         self.days_done = 0
+        self.days_refreshed = 0
         self.records = 0
 
     # -- planning ---------------------------------------------------------------------
@@ -80,8 +92,14 @@ class DaySync:
     def _exports_left(self) -> int:
         if self._quota_spent:
             return 0
-        used = self._state.exports_used(clock.utcnow())
-        return max(0, self._settings.daily_export_limit - used)
+        left = self._quota.left()
+        if self._budget is not None:
+            left = min(left, self._budget - self._spent_here)
+        return max(0, left)
+
+    def _spend(self) -> None:
+        self._quota.spend(self._state, clock.utcnow())
+        self._spent_here += 1
 
     # -- running ----------------------------------------------------------------------
 
@@ -92,17 +110,26 @@ class DaySync:
             Records, in date order.
         """
         days = self.plan()
-        if not days:
-            logger.info(
-                "Nothing to sync: clicks are up to date through %s.",
-                self._state.bookmark or "(no day has ended since start_date)",
-            )
-            return
-        logger.info("Syncing %d day(s): %s to %s.", len(days), days[0], days[-1])
         try:
-            yield from self._run(days)
+            if days:
+                logger.info(
+                    "%sSyncing %d day(s): %s to %s.", self._who, len(days), days[0], days[-1]
+                )
+                yield from self._run(days)
+            else:
+                logger.info(
+                    "%sNothing to sync: clicks are up to date through %s.",
+                    self._who,
+                    self._state.bookmark or "(no day has ended since start_date)",
+                )
+            if self._settings.lookback_days and not self._quota_spent:
+                yield from self._refresh()
         finally:
             self._executor.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def _who(self) -> str:
+        return f"Program {self._program_id}: " if self._program_id else ""
 
     def _run(self, days: list[dt.date]) -> Iterator[dict[str, t.Any]]:
         upcoming = deque(days)
@@ -120,6 +147,9 @@ class DaySync:
                 break
             yield from self._emit_day(head)
             self._state.finish_day(head.day)
+            self._state.remember_done(
+                head.day, head.job_id, clock.utcnow(), None, self._settings.lookback_days
+            )
             self.days_done += 1
             self._checkpoint()
         if upcoming or window:
@@ -142,35 +172,35 @@ class DaySync:
                 job_id = self._submit(day)
             except QuotaExhaustedError:
                 self._quota_spent = True
-                self._state.spend_quota(clock.utcnow(), self._settings.daily_export_limit)
+                self._quota.exhaust(self._state, clock.utcnow())
                 self._checkpoint()
                 return
             window.append(self._waiter.track(day, job_id, self._settings.job_poll_interval))
             upcoming.popleft()
 
     def _submit(self, day: dt.date) -> str:
-        job_id = self._api.export_clicks(day, self._settings.filters())
+        job_id = self._api.export_clicks(day, self._settings.filters(), self._program_id)
         now = clock.utcnow()
-        self._state.count_export(now)
+        self._spend()
         self._state.add_job(
             PendingJob(
                 day=day, job_id=job_id, filters=self._settings.filter_key(), submitted_at=now
             )
         )
         self._checkpoint()  # the job id is safe before we wait for it
-        logger.info("Submitted export job %s for %s.", job_id, day)
+        logger.info("%sSubmitted export job %s for %s.", self._who, job_id, day)
         return job_id
 
     def _before_replay(self, _job: TrackedJob) -> None:
         if self._exports_left() <= 0:
             raise QuotaExhaustedError(None)
-        self._state.count_export(clock.utcnow())
+        self._spend()
         self._checkpoint()
 
     def _emit_day(self, job: TrackedJob) -> Iterator[dict[str, t.Any]]:
         day = job.day.isoformat()
         normalise = self._normaliser.normalise
-        fallback_program = (
+        fallback_program = self._program_id or (
             self._settings.program_ids[0] if len(self._settings.program_ids) == 1 else None
         )
         count = 0
@@ -204,12 +234,72 @@ class DaySync:
             "%s: %d click(s) emitted (job %s, %d poll(s)).", day, count, job.job_id, job.polls
         )
 
+    # -- lookback ---------------------------------------------------------------------
+
+    def _refresh_candidates(self) -> list[tuple[dt.date, str]]:
+        """Synced days whose data may still change and that were not replayed today."""
+        bookmark, lookback = self._state.bookmark, self._settings.lookback_days
+        if bookmark is None:
+            return []
+        today = clock.utcnow().astimezone(self._settings.timezone).date()
+        first = bookmark - dt.timedelta(days=lookback - 1)
+        candidates = []
+        for day, entry in sorted(self._state.done_jobs().items()):
+            day_end = dt.datetime.combine(day + ONE_DAY, dt.time(0), tzinfo=self._settings.timezone)
+            if not first <= day <= bookmark:
+                continue
+            if entry["completed_at"] >= day_end + dt.timedelta(days=lookback):
+                continue  # settled: its job completed lookback_days or more after the day ended
+            if entry["replayed_on"] == today:
+                continue  # at most one replay per calendar day
+            candidates.append((day, entry["job_id"]))
+        return candidates
+
+    def _refresh(self) -> Iterator[dict[str, t.Any]]:
+        """Replay the stored jobs of recent days whose data can still change; emit them again."""
+        today = clock.utcnow().astimezone(self._settings.timezone).date()
+        replayed: list[TrackedJob] = []
+        for day, job_id in self._refresh_candidates():
+            if self._exports_left() <= 0:
+                logger.info("%sLookback: no exports left today to refresh %s.", self._who, day)
+                break
+            status = self._api.job(job_id).status
+            if status not in {COMPLETED, *REPLAYABLE}:
+                logger.info(
+                    "%sLookback: job %s of %s is %s; not replayed.", self._who, job_id, day, status
+                )
+                continue
+            self._state.mark_replayed(day, today)  # before the call: never twice a day
+            self._spend()
+            self._checkpoint()
+            try:
+                self._api.replay(job_id)
+            except QuotaExhaustedError:
+                self._quota_spent = True
+                self._quota.exhaust(self._state, clock.utcnow())
+                self._checkpoint()
+                break
+            except ApiError as exc:
+                logger.warning("%sLookback: %s; %s is not refreshed.", self._who, exc, day)
+                continue
+            logger.info("%sLookback: replaying job %s to refresh %s.", self._who, job_id, day)
+            replayed.append(self._waiter.track(day, job_id, self._settings.job_poll_interval))
+        for job in replayed:
+            self._waiter.wait(job)
+            yield from self._emit_day(job)
+            self._state.remember_done(
+                job.day, job.job_id, clock.utcnow(), today, self._settings.lookback_days
+            )
+            self.days_refreshed += 1
+            self._checkpoint()
+
     def _report_stop(self, days: list[dt.date], left: list[dt.date]) -> None:
         left = sorted(set(left))
         through = self._state.bookmark.isoformat() if self._state.bookmark else "(no day yet)"
         logger.warning(
-            "Daily ClickExport limit reached: synced %d of %d day(s), through %s; %d day(s) left "
+            "%sDaily ClickExport limit reached: synced %d of %d day(s), through %s; %d day(s) left "
             "(%s to %s). Submitted jobs are kept in the state; the next run continues from there.",
+            self._who,
             self.days_done,
             len(days),
             through,
