@@ -12,7 +12,7 @@ Layout of the ``clicks`` stream state (all keys are written by this module only)
       "exports": {"utc_day": "2026-11-23", "count": 3}, # ClickExport + Replay calls today
       "done": {                                       # recent days' jobs, for lookback_days
         "2026-11-20": {"job_id": "J0", "completed_at": "2026-11-21T13:00:00+00:00",
-                        "replayed_on": "2026-11-22"}
+                        "last_run_on": "2026-11-22"}
       }
     }
 
@@ -134,7 +134,8 @@ class SyncState:
         """Jobs of fully emitted days kept for lookback refreshes.
 
         Returns:
-            Per day: ``job_id``, ``completed_at`` (datetime) and ``replayed_on`` (date or None).
+            Per day: ``job_id``, ``completed_at`` (datetime) and ``last_run_on`` (the calendar
+            day its export or last replay ran, or None).
         """
         raw = self._state.get("done")
         if not isinstance(raw, dict):
@@ -153,7 +154,7 @@ class SyncState:
         day: dt.date,
         job_id: str,
         completed_at: dt.datetime,
-        replayed_on: dt.date | None,
+        last_run_on: dt.date | None,
         keep_days: int,
     ) -> None:
         """Keep a finished day's job for later refreshes (only the last ``keep_days`` days).
@@ -162,7 +163,7 @@ class SyncState:
             day: The day.
             job_id: Its job.
             completed_at: When its (last) run was seen completed.
-            replayed_on: The calendar day it was last replayed, if ever.
+            last_run_on: The calendar day its export or last replay ran.
             keep_days: How many recent days to keep (0: none).
         """
         done = self._state.get("done")
@@ -172,7 +173,7 @@ class SyncState:
             done[day.isoformat()] = {
                 "job_id": job_id,
                 "completed_at": completed_at.isoformat(),
-                "replayed_on": replayed_on.isoformat() if replayed_on else None,
+                "last_run_on": last_run_on.isoformat() if last_run_on else None,
             }
         newest = max([parse_day(k) for k in done] + [day])
         oldest_kept = newest - dt.timedelta(days=max(keep_days, 1) - 1)
@@ -191,7 +192,7 @@ class SyncState:
         """
         entry = self._state.get("done", {}).get(day.isoformat())
         if isinstance(entry, dict):
-            entry["replayed_on"] = on.isoformat()
+            entry["last_run_on"] = on.isoformat()
 
     def first_day(self, start_date: dt.date) -> dt.date:
         """The first day still to sync.
@@ -265,11 +266,11 @@ class SyncState:
 
 def _done_entry(key: object, entry: t.Any) -> tuple[dt.date, dict[str, t.Any]] | None:  # noqa: ANN401
     try:
-        replayed = entry.get("replayed_on")
+        replayed = entry.get("last_run_on")
         return parse_day(str(key)), {
             "job_id": str(entry["job_id"]),
             "completed_at": dt.datetime.fromisoformat(str(entry["completed_at"])),
-            "replayed_on": parse_day(str(replayed)) if replayed else None,
+            "last_run_on": parse_day(str(replayed)) if replayed else None,
         }
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

@@ -148,7 +148,7 @@ class DaySync:
             yield from self._emit_day(head)
             self._state.finish_day(head.day)
             self._state.remember_done(
-                head.day, head.job_id, clock.utcnow(), None, self._settings.lookback_days
+                head.day, head.job_id, clock.utcnow(), self._today(), self._settings.lookback_days
             )
             self.days_done += 1
             self._checkpoint()
@@ -237,11 +237,11 @@ class DaySync:
     # -- lookback ---------------------------------------------------------------------
 
     def _refresh_candidates(self) -> list[tuple[dt.date, str]]:
-        """Synced days whose data may still change and that were not replayed today."""
+        """Synced days whose data may still change and whose job did not run today."""
         bookmark, lookback = self._state.bookmark, self._settings.lookback_days
         if bookmark is None:
             return []
-        today = clock.utcnow().astimezone(self._settings.timezone).date()
+        today = self._today()
         first = bookmark - dt.timedelta(days=lookback - 1)
         candidates = []
         for day, entry in sorted(self._state.done_jobs().items()):
@@ -250,14 +250,18 @@ class DaySync:
                 continue
             if entry["completed_at"] >= day_end + dt.timedelta(days=lookback):
                 continue  # settled: its job completed lookback_days or more after the day ended
-            if entry["replayed_on"] == today:
-                continue  # at most one replay per calendar day
+            if entry["last_run_on"] == today:
+                continue  # at most one run per calendar day (the first export counts)
             candidates.append((day, entry["job_id"]))
         return candidates
 
+    def _today(self) -> dt.date:
+        """Today's calendar date in the account's time zone."""
+        return clock.utcnow().astimezone(self._settings.timezone).date()
+
     def _refresh(self) -> Iterator[dict[str, t.Any]]:
         """Replay the stored jobs of recent days whose data can still change; emit them again."""
-        today = clock.utcnow().astimezone(self._settings.timezone).date()
+        today = self._today()
         replayed: list[TrackedJob] = []
         for day, job_id in self._refresh_candidates():
             if self._exports_left() <= 0:

@@ -49,12 +49,13 @@ class ClickFactory:
             return 0
         return 20 + (day.toordinal() * 7919) % 80
 
-    def click(self, day: dt.date, i: int) -> dict[str, t.Any]:
+    def click(self, day: dt.date, i: int, *, brand: bool = False) -> dict[str, t.Any]:
         """The i-th click of a day, as impact.com would send it.
 
         Args:
             day: The date.
             i: Index within the day.
+            brand: As the brand API sends it (brand fields, no Sub IDs).
 
         Returns:
             The click object (strings everywhere, placeholders, sometimes nesting).
@@ -70,8 +71,8 @@ class ClickFactory:
                 f"{day.isoformat()}T{seconds // 3600:02d}:{seconds // 60 % 60:02d}:"
                 f"{seconds % 60:02d}-05:00"
             ),
-            "MediaId": "55501",
-            "MediaName": "Sandbox Media",
+            "MediaId": str(55501 + i % 3),
+            "MediaName": f"Sandbox Media {i % 3}",
             "AdId": str(700 + i % 4),
             "AdName": f"Ad {i % 4}",
             "AdType": "TEXT_LINK",
@@ -84,6 +85,19 @@ class ClickFactory:
             "CpcBid": "1,250.50" if i % 10 == 3 else str(i % 3),
             "UniqueClick": "true" if i % 3 else "false",
         }
+        if brand:
+            brand_fields = {
+                "AdCampaign": f"Campaign {i % 2}",
+                "AdGroup": "n/a" if i % 6 == 0 else f"Group {i % 5}",
+                "Keyword": "running shoes" if i % 3 else "",
+                "MatchType": ("EXACT", "PHRASE", "BROAD")[i % 3],
+                "Channel": "Search" if i % 2 else "Social",
+            }
+            if i % 4 == 1:
+                click["BrandRelated"] = brand_fields
+            else:
+                click.update(brand_fields)
+            return click
         sub_ids = {"SubId1": f"s{i % 7}", "SubId2": "NA", "SubId3": ""}
         if i % 5 == 1:
             click["PartnerRelated"] = sub_ids
@@ -93,24 +107,30 @@ class ClickFactory:
             click["LoyaltyTier"] = "gold"
         return click
 
-    def clicks(self, day: dt.date, params: dict[str, list[str]]) -> list[dict[str, t.Any]]:
+    def clicks(
+        self, day: dt.date, params: dict[str, list[str]], *, brand: bool = False
+    ) -> list[dict[str, t.Any]]:
         """A day's clicks after ClickExport's filters.
 
         Args:
             day: The date.
-            params: The export's query parameters.
+            params: The export's query parameters (brands: ProgramId is the path's).
+            brand: As the brand API sends them.
 
         Returns:
             The clicks, in the order impact.com would serve them.
         """
         programs = set(params.get("ProgramId", []))
+        media = set(params.get("MediaId", []))
         ads = set(params.get("AdId", []))
         subs = set(params.get("SubId", []))
         unique = [v.upper() for v in params.get("UniqueClick", [])] == ["TRUE"]
         result = []
         for i in range(self.count(day)):
-            click = self.click(day, i)
+            click = self.click(day, i, brand=brand)
             if programs and click["ProgramId"] not in programs:
+                continue
+            if media and click["MediaId"] not in media:
                 continue
             if ads and click["AdId"] not in ads:
                 continue

@@ -28,6 +28,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable
 
 SIGNED_PREFIX = "/signed/"
+BRAND_FIRST_EXCLUDED_DATE = dt.date(2024, 4, 9)
 FAULT_KINDS = ("reset", "truncate", "corrupt", "html")
 
 
@@ -88,6 +89,16 @@ class Job:
     runs: int = 1
     run_started: float = 0.0
     downloads_not_ready: int = 0
+    side: str = "Mediapartners"
+
+    @property
+    def brand(self) -> bool:
+        """Whether the job was made through the brand (Advertisers) API.
+
+        Returns:
+            True for brand jobs.
+        """
+        return self.side == "Advertisers"
 
     def outcome(self, script: list[str]) -> str:
         """What the current run ends as.
@@ -200,18 +211,19 @@ class Sandbox:
             self.faults.append(Fault(endpoint, status, times, fixed))
 
     def truth(
-        self, day: dt.date, params: dict[str, list[str]] | None = None
+        self, day: dt.date, params: dict[str, list[str]] | None = None, *, brand: bool = False
     ) -> list[dict[str, t.Any]]:
         """The clicks the sandbox serves for a date.
 
         Args:
             day: The date.
-            params: The export's filters.
+            params: The export's filters (brands: ProgramId is the program).
+            brand: Through the brand API.
 
         Returns:
             The raw clicks.
         """
-        return self.config.factory.clicks(day, params or {})
+        return self.config.factory.clicks(day, params or {}, brand=brand)
 
     def today(self) -> dt.date:
         """The sandbox's current UTC date.
@@ -267,16 +279,17 @@ class Sandbox:
         """
         factory = self.config.factory
         if self.config.record_key == "list":
-            clicks = factory.clicks(job.day, job.params)
+            clicks = factory.clicks(job.day, job.params, brand=job.brand)
             return json.dumps(clicks).encode(), len(clicks)
         size = self.config.page_size
         first = (page - 1) * size
         if job.params:
-            every = factory.clicks(job.day, job.params)
+            every = factory.clicks(job.day, job.params, brand=job.brand)
             total, chunk = len(every), every[first : first + size]
         else:
             total = factory.count(job.day)
-            chunk = [factory.click(job.day, i) for i in range(first, min(total, first + size))]
+            last = min(total, first + size)
+            chunk = [factory.click(job.day, i, brand=job.brand) for i in range(first, last)]
         body = {
             "@page": str(page),
             "@numpages": str(max(1, -(-total // size))),
@@ -297,11 +310,11 @@ class Sandbox:
         """
         status, percent = self.status(job)
         created = dt.datetime.fromtimestamp(job.created, dt.timezone(dt.timedelta(hours=-5)))
-        base = f"/Mediapartners/{self.config.account_sid}/Jobs/{job.job_id}"
+        base = f"/{job.side}/{self.config.account_sid}/Jobs/{job.job_id}"
         return {
             "Id": job.job_id,
             "Type": "ClickExport",
-            "ProgramId": "",
+            "ProgramId": job.params.get("ProgramId", [""])[0] if job.brand else "",
             "CreatedBy": self.config.account_sid,
             "CreatedDate": created.isoformat(timespec="seconds"),
             "StartedDate": created.isoformat(timespec="seconds"),
@@ -371,6 +384,12 @@ class _Handler(BaseHTTPRequestHandler):
         now = box.config.clock()
         hour = int(now // 3600)
         used = box.hour_calls.get(hour, 0)
+        if self.path.startswith("/Advertisers/"):  # the brand API's names; reset as a timestamp
+            return {
+                "X-RateLimit-Limit": str(box.config.hourly_limit),
+                "X-RateLimit-Remaining": str(max(0, box.config.hourly_limit - used)),
+                "X-RateLimit-Reset": str((hour + 1) * 3600),
+            }
         return {
             "X-RateLimit-Limit-hour": str(box.config.hourly_limit),
             "X-RateLimit-Remaining-hour": str(max(0, box.config.hourly_limit - used)),
@@ -479,7 +498,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and self._serve_fault(fault, endpoint):
             return
         if endpoint == "ClickExport":
-            self._click_export(params)
+            self._click_export(params, parts)
         elif endpoint == "JobStatus":
             self._job_status(parts[3])
         elif endpoint == "Download":
@@ -489,10 +508,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     @staticmethod
     def _endpoint(method: str, parts: list[str]) -> str | None:
-        if len(parts) < 3 or parts[0] != "Mediapartners":
+        if len(parts) < 3 or parts[0] not in {"Mediapartners", "Advertisers"}:
             return None
-        if method == "GET" and len(parts) == 3 and parts[2] == "ClickExport":
+        brand = parts[0] == "Advertisers"
+        if method == "GET" and not brand and len(parts) == 3 and parts[2] == "ClickExport":
             return "ClickExport"
+        if method == "GET" and brand and len(parts) == 5 and parts[2] == "Programs":
+            return "ClickExport" if parts[4] == "ClickExport" else None
         if parts[2] != "Jobs" or len(parts) < 4:
             return None
         if method == "GET" and len(parts) == 4:
@@ -524,14 +546,31 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- endpoints -----------------------------------------------------------------------
 
-    def _click_export(self, params: dict[str, list[str]]) -> None:
+    def _invalid(self, field: str, message: str) -> None:
+        body = {"Status": "ERROR", "Message": "Validation Failed",
+                "Errors": [{"Field": field, "Message": message}]}  # fmt: skip
+        self._send(400, body)
+
+    def _click_export(self, params: dict[str, list[str]], parts: list[str]) -> None:
         box = self.box
+        side = parts[0]
         date_text = (params.get("Date") or [box.today().isoformat()])[0]
         try:
             day = dt.date.fromisoformat(date_text)
         except ValueError:
-            self._send(400, {"Status": "ERROR", "Message": "Validation Failed",
-                             "Errors": [{"Field": "Date", "Message": "Invalid date"}]})  # fmt: skip
+            self._invalid("Date", "Invalid date")
+            return
+        if side == "Advertisers":
+            if day <= BRAND_FIRST_EXCLUDED_DATE:
+                self._invalid("Date", "Only dates after 2024-04-09 are supported")
+                return
+            if "SubId" in params or "ProgramId" in params:
+                field = "SubId" if "SubId" in params else "ProgramId"
+                self._invalid(field, f"{field} is not a parameter of this endpoint")
+                return
+            params = {**params, "ProgramId": [parts[3]]}
+        elif "MediaId" in params:
+            self._invalid("MediaId", "MediaId is not a parameter of this endpoint")
             return
         if params.get("ResultFormat", ["CSV"])[0].upper() != "JSON":
             self._error(400, "The sandbox serves ResultFormat=JSON only")
@@ -539,7 +578,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._over_daily_limit():
             return
         filters = {k: sorted(v) for k, v in params.items() if k not in {"Date", "ResultFormat"}}
-        key = json.dumps([day.isoformat(), sorted(filters.items())])
+        key = json.dumps([side, day.isoformat(), sorted(filters.items())])
         with box.lock:
             box.export_dates.append(day.isoformat())
             job_id = box.jobs_by_key.get(key)
@@ -553,14 +592,17 @@ class _Handler(BaseHTTPRequestHandler):
                     created=now,
                     run_started=now,
                     downloads_not_ready=box.config.not_ready_downloads.get(day.isoformat(), 0),
+                    side=side,
                 )
                 box.jobs_by_key[key] = job_id
-        base = f"/Mediapartners/{box.config.account_sid}/Jobs/{job_id}"
+        base = f"/{side}/{box.config.account_sid}/Jobs/{job_id}"
         self._send(200, {"Status": "QUEUED", "QueuedUri": base, "ResultUri": base + "/Download",
                          "ReplayUri": base + "/Replay"})  # fmt: skip
 
     def _job(self, job_id: str) -> Job | None:
         job = self.box.jobs.get(job_id)
+        if job is not None and not self.path.startswith(f"/{job.side}/"):
+            job = None  # a partner job is not visible through the brand API, and back
         if job is None:
             self._error(404, f"Job {job_id} not found")
         return job
