@@ -42,7 +42,7 @@ class Transport(t.Protocol):
         """The HTTP session."""
 
     @property
-    def timeout(self) -> int:
+    def timeout(self) -> float:
         """Per-request timeout in seconds."""
 
     def authenticate(self, request: requests.PreparedRequest) -> requests.PreparedRequest:

@@ -23,6 +23,10 @@ class AuthError(ApiError):
     """Bad credentials (401) or a token without the needed scope (403)."""
 
 
+class JobGoneError(ApiError):
+    """impact.com no longer knows a job (404): e.g. a job id from an old state."""
+
+
 class JobError(TapImpactError):
     """An export job did not produce a result (timed out, or failed after its replay)."""
 

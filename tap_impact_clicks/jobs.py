@@ -100,6 +100,7 @@ class TrackedJob:
     replays: int = 0
     polls: int = 0
     deadline: float = 0.0
+    resumed: bool = False
 
 
 class JobWaiter:

@@ -18,6 +18,7 @@ DEFAULT_API_URL = "https://api.impact.com"
 DEFAULT_POLL_INTERVAL = 5.0
 DEFAULT_JOB_TIMEOUT = 7200.0
 DEFAULT_DAILY_EXPORT_LIMIT = 10
+DEFAULT_REQUEST_TIMEOUT = 300.0
 #: With no `timezone`, a day has ended only once it has ended everywhere: UTC-12.
 SAFEST_TIMEZONE = dt.timezone(dt.timedelta(hours=-12), "UTC-12")
 
@@ -160,6 +161,16 @@ CONFIG_SCHEMA = th.PropertiesList(
         ),
     ),
     th.Property(
+        "request_timeout",
+        th.NumberType(),
+        default=DEFAULT_REQUEST_TIMEOUT,
+        title="Request timeout",
+        description=(
+            "Seconds to wait for impact.com to answer one HTTP request (connect and each "
+            "read) before retrying it."
+        ),
+    ),
+    th.Property(
         "lookback_days",
         th.IntegerType(),
         default=0,
@@ -199,6 +210,7 @@ class Settings:
     account_type: str = "partner"
     media_ids: tuple[str, ...] = ()
     lookback_days: int = 0
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
 
     @property
     def is_brand(self) -> bool:
@@ -258,6 +270,9 @@ class Settings:
             account_type=account_type,
             media_ids=_str_list(config, "media_ids"),
             lookback_days=int(_number(config, "lookback_days", 0, 0, whole=True)),
+            request_timeout=_number(
+                config, "request_timeout", DEFAULT_REQUEST_TIMEOUT, 0, strict=True
+            ),
         )
         settings.check_account_type()
         return settings

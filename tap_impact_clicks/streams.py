@@ -21,6 +21,7 @@ from tap_impact_clicks.errors import (
     ApiError,
     AuthError,
     JobError,
+    JobGoneError,
     QuotaExhaustedError,
     TapImpactError,
 )
@@ -111,6 +112,11 @@ class ClicksStream(RESTStream[t.Any]):
 
     @property
     @override
+    def timeout(self) -> float:  # type: ignore[override]  # the SDK types it int; fractions work
+        return self.settings.request_timeout
+
+    @property
+    @override
     def authenticator(self) -> ApiHostBasicAuth:
         return ApiHostBasicAuth(
             self.settings.account_sid, self.settings.auth_token, self.settings.api_url
@@ -172,6 +178,8 @@ class ClicksStream(RESTStream[t.Any]):
                 f"{self.settings.account_sid!r}" + (f" ({message})" if message else "")
             )
             raise AuthError(msg)
+        if status == 404 and endpoint in {"Jobs", "Download", "Replay"}:  # noqa: PLR2004
+            raise JobGoneError("impact.com does not know this job: " + detail)
         raise ApiError("impact.com refused the request: " + detail)
 
     @staticmethod

@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from tap_impact_clicks import clock
 from tap_impact_clicks.dates import ONE_DAY, day_range, last_ended_day
 from tap_impact_clicks.download import DayReader
-from tap_impact_clicks.errors import ApiError, DataError, QuotaExhaustedError
+from tap_impact_clicks.errors import ApiError, DataError, JobGoneError, QuotaExhaustedError
 from tap_impact_clicks.jobs import COMPLETED, REPLAYABLE, JobWaiter, TrackedJob
 from tap_impact_clicks.state import PendingJob, Quota, SyncState
 
@@ -140,8 +140,8 @@ class DaySync:
                 break
             head = window.popleft()
             try:
-                self._waiter.wait(head)
-            except QuotaExhaustedError:  # a replay was needed and the quota is spent
+                head = self._wait_for(head)
+            except QuotaExhaustedError:  # a replay or new export was needed; the quota is spent
                 self._quota_spent = True
                 upcoming.appendleft(head.day)
                 break
@@ -155,14 +155,43 @@ class DaySync:
         if upcoming or window:
             self._report_stop(days, [j.day for j in window] + list(upcoming))
 
+    def _wait_for(self, job: TrackedJob) -> TrackedJob:
+        """Wait for a job; a resumed job impact.com no longer knows is exported again."""
+        try:
+            self._waiter.wait(job)
+        except JobGoneError:
+            if not job.resumed:
+                raise
+            logger.warning(
+                "%sThe stored export job %s of %s no longer exists at impact.com; exporting "
+                "the day again.",
+                self._who,
+                job.job_id,
+                job.day,
+            )
+            if self._exports_left() <= 0:
+                raise QuotaExhaustedError(None) from None
+            job = self._waiter.track(
+                job.day, self._submit(job.day), self._settings.job_poll_interval
+            )
+            self._waiter.wait(job)
+        return job
+
     def _fill(self, window: deque[TrackedJob], upcoming: deque[dt.date]) -> None:
         """Submit (or resume) the next days' jobs, up to max_concurrent_jobs in flight."""
         while upcoming and len(window) < self._settings.max_concurrent_jobs:
             day = upcoming[0]
             pending = self._state.pending.get(day)
             if pending is not None:
-                logger.info("Resuming export job %s for %s (no new export).", pending.job_id, day)
-                window.append(self._waiter.track(day, pending.job_id, 0.0))
+                logger.info(
+                    "%sResuming export job %s for %s (no new export).",
+                    self._who,
+                    pending.job_id,
+                    day,
+                )
+                resumed = self._waiter.track(day, pending.job_id, 0.0)
+                resumed.resumed = True
+                window.append(resumed)
                 upcoming.popleft()
                 continue
             if self._exports_left() <= 0:

@@ -69,9 +69,12 @@ class SandboxConfig:
     not_ready_downloads: dict[str, int] = field(default_factory=dict)
     #: How many signed-URL fetches answer 403 (expired) before they work.
     expired_signed_urls: int = 0
-    #: Random faults: the share of requests that get one (0: none), and the seed.
+    #: Random faults: the share of requests that get one (0: none), and the seed. Jobs then
+    #: also end FAILED, CANCELLED or ERROR (before completing) at that rate.
     fault_rate: float = 0.0
     fault_seed: int = 0
+    #: With random faults: also answer some requests this late (0: never), in real seconds.
+    slow_seconds: float = 0.0
     #: Keep rendered result pages (benchmarks serve the same pages to several clients).
     cache_pages: bool = False
     #: Clock in seconds (tests pass a simulated one); "today" follows it.
@@ -90,6 +93,7 @@ class Job:
     run_started: float = 0.0
     downloads_not_ready: int = 0
     side: str = "Mediapartners"
+    script: list[str] = field(default_factory=list)
 
     @property
     def brand(self) -> bool:
@@ -257,7 +261,7 @@ class Sandbox:
         """
         latency = self.config.latency
         elapsed = self.config.clock() - job.run_started
-        outcome = job.outcome(self.config.job_script.get(job.day.isoformat(), []))
+        outcome = job.outcome(job.script or self.config.job_script.get(job.day.isoformat(), []))
         if elapsed < latency * 0.2:
             return "QUEUED", 0.0
         if outcome == "NEVER" or elapsed < latency:
@@ -334,6 +338,14 @@ def _basic(user: str, password: str) -> str:
 
 class _Handler(BaseHTTPRequestHandler):
     box: Sandbox
+
+    def handle(self) -> None:
+        """Serve, and stay quiet when a client has gone (a timeout, a reset, a killed tap)."""
+        try:
+            super().handle()
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True
+
     _pending_body_fault: str | None = None
     protocol_version = "HTTP/1.1"
     server_version = "impact-sandbox/1.0"
@@ -407,8 +419,12 @@ class _Handler(BaseHTTPRequestHandler):
                     return fault
             if box.config.fault_rate and box.rng.random() < box.config.fault_rate:
                 kinds: list[int | str] = [429, 500, 502, 503, 504, "reset"]
+                if box.config.slow_seconds:
+                    kinds.append("slow")
                 if endpoint in {"Download", "signed"}:
                     kinds += ["truncate", "corrupt", "html"]
+                if endpoint == "signed":
+                    kinds.append("expired")
                 return Fault(endpoint, box.rng.choice(kinds))
         return None
 
@@ -421,6 +437,16 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.status == "reset":
             self.close_connection = True
             self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        if fault.status == "slow":  # answer after the client's read timeout
+            time.sleep(box.config.slow_seconds)
+            self.close_connection = True
+            return False
+        if fault.status == "expired":
+            expired = (
+                b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+            )
+            self._send(403, expired, content_type="application/xml")
             return True
         if fault.status == "html":
             page = b"<html><body><h1>Service temporarily unavailable</h1></body></html>"
@@ -593,11 +619,20 @@ class _Handler(BaseHTTPRequestHandler):
                     run_started=now,
                     downloads_not_ready=box.config.not_ready_downloads.get(day.isoformat(), 0),
                     side=side,
+                    script=self._random_script(),
                 )
                 box.jobs_by_key[key] = job_id
         base = f"/{side}/{box.config.account_sid}/Jobs/{job_id}"
         self._send(200, {"Status": "QUEUED", "QueuedUri": base, "ResultUri": base + "/Download",
                          "ReplayUri": base + "/Replay"})  # fmt: skip
+
+    def _random_script(self) -> list[str]:
+        box = self.box
+        if box.config.fault_rate and box.rng.random() < box.config.fault_rate:
+            outcome = box.rng.choice(["FAILED", "CANCELLED", "ERROR"])
+            box.faults_served[f"job {outcome}"] = box.faults_served.get(f"job {outcome}", 0) + 1
+            return [outcome]
+        return []
 
     def _job(self, job_id: str) -> Job | None:
         job = self.box.jobs.get(job_id)
