@@ -29,9 +29,17 @@ def main() -> None:
     try:
         TapImpactClicks.cli()
     except (TapImpactError, FatalAPIError, RetriableAPIError, requests.RequestException) as exc:
-        logging.shutdown()
-        sys.stderr.write(f"tap-impact-clicks: error: {_one_line(exc)}\n")
-        sys.exit(EXIT_FAILURE)
+        _fail(_one_line(exc))
+    except ValueError as exc:  # json's or simplejson's JSONDecodeError, from --state etc.
+        if type(exc).__name__ != "JSONDecodeError":
+            raise
+        _fail(f"a --config, --state or --catalog file is not valid JSON ({exc})")
+
+
+def _fail(message: str) -> None:
+    logging.shutdown()
+    sys.stderr.write(f"tap-impact-clicks: error: {message}\n")
+    sys.exit(EXIT_FAILURE)
 
 
 if __name__ == "__main__":

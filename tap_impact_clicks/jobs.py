@@ -153,6 +153,9 @@ class JobWaiter:
             JobError: It failed again after its replay, or passed the deadline.
         """
         last: JobInfo | None = None
+        # The count starts when the tap starts waiting on this job (time spent on the days
+        # before it is not the job's fault), and again after a replay.
+        job.deadline = max(job.deadline, clock.monotonic() + self._timeout)
         while True:
             clock.sleep(min(job.schedule.next_at, job.deadline) - clock.monotonic())
             last = self._api.job(job.job_id)
@@ -199,6 +202,7 @@ class JobWaiter:
         self._api.replay(job.job_id)
         job.replays += 1
         job.schedule.restart()
+        job.deadline = clock.monotonic() + self._timeout
 
     def _timed_out(self, job: TrackedJob, last: JobInfo | None) -> t.NoReturn:
         seen = "never polled" if last is None else f"last status {last.status}"

@@ -136,8 +136,9 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=DEFAULT_JOB_TIMEOUT,
         title="Job timeout",
         description=(
-            "Seconds an export job may take (including impact.com's own ERROR retries and "
-            "one replay) before its day is given up with a clear error."
+            "Seconds the tap waits for one export job (counted from when it starts waiting on "
+            "it, and again after a replay; impact.com's own ERROR retries included) before its "
+            "day is given up with a clear error. The job id stays in the state."
         ),
     ),
     th.Property(

@@ -58,11 +58,15 @@ def retry_after(response: requests.Response | None) -> float | None:
     """
     if response is None:
         return None
-    for header in ("Retry-After", "RateLimit-Reset", "X-RateLimit-Reset"):
-        seconds = reset_seconds(response.headers.get(header))
-        if seconds is not None:
-            return seconds
-    return None
+    seconds = reset_seconds(response.headers.get("Retry-After"))
+    if seconds is None and response.status_code == 429:  # noqa: PLR2004
+        # No Retry-After: wait for the rate-limit window to reset (429s only: on a 5xx these
+        # headers describe the hourly window, not the failure).
+        for header in ("RateLimit-Reset", "X-RateLimit-Reset"):
+            seconds = reset_seconds(response.headers.get(header))
+            if seconds is not None:
+                break
+    return seconds
 
 
 def _endpoint(response: requests.Response) -> str:
@@ -155,13 +159,11 @@ class ClicksStream(RESTStream[t.Any]):
         message = self._body_message(response)
         detail = f"{status} from {endpoint}" + (f": {message}" if message else "")
         if status == 429:  # noqa: PLR2004
-            wait = retry_after(response)
-            if (
-                endpoint in {"ClickExport", "Replay"}
-                and wait is not None
-                and wait > QUOTA_WAIT_THRESHOLD
-            ):
-                raise QuotaExhaustedError(wait)
+            # A Retry-After of hours on an export means the day's quota is spent (the hourly
+            # window's reset alone does not say so).
+            asked = reset_seconds(response.headers.get("Retry-After"))
+            if endpoint in {"ClickExport", "Replay"} and (asked or 0) > QUOTA_WAIT_THRESHOLD:
+                raise QuotaExhaustedError(asked)
             raise RetriableAPIError(detail, response)
         if status >= 500:  # noqa: PLR2004
             raise RetriableAPIError(detail, response)

@@ -33,3 +33,13 @@ def make_sandbox(sim: SimClock) -> t.Iterator[t.Callable[..., Sandbox]]:
     for box in started:
         assert box.credential_leaks == 0, "credentials were sent to a signed URL"
         box.stop()
+
+
+def pytest_terminal_summary(terminalreporter: t.Any) -> None:
+    """Print the reliability figures gathered by this session, if any."""
+    from tests.reliability_report import report  # noqa: PLC0415
+
+    text = report()
+    if text:
+        terminalreporter.write_sep("-", "reliability figures")
+        terminalreporter.write_line(text)

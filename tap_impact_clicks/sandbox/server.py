@@ -75,6 +75,8 @@ class SandboxConfig:
     fault_seed: int = 0
     #: With random faults: also answer some requests this late (0: never), in real seconds.
     slow_seconds: float = 0.0
+    #: Per date: a raw body served as that date's whole result (bad-payload tests).
+    raw_results: dict[str, bytes] = field(default_factory=dict)
     #: Keep rendered result pages (benchmarks serve the same pages to several clients).
     cache_pages: bool = False
     #: Clock in seconds (tests pass a simulated one); "today" follows it.
@@ -136,6 +138,7 @@ class Sandbox:
         self.faults: list[Fault] = []
         self.faults_served: dict[str, int] = {}
         self.credential_leaks = 0
+        self.last_request = ""
         self.served_clicks: dict[str, int] = {}
         self.page_cache: dict[tuple[str, int], bytes] = {}
         self.page_clicks: dict[tuple[str, int], int] = {}
@@ -554,6 +557,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _count(self, name: str) -> None:
         with self.box.lock:
             self.box.calls[name] = self.box.calls.get(name, 0) + 1
+            self.box.last_request = name
 
     def _over_daily_limit(self) -> bool:
         """Count one export against today's limit; answer 429 and True when over it."""
@@ -711,6 +715,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _result(self, job: Job, page: int) -> None:
         box = self.box
+        raw = box.config.raw_results.get(job.day.isoformat())
+        if raw is not None:
+            self._send(200, raw)
+            return
         key = (job.job_id, page)
         body = box.page_cache.get(key)
         if body is None:
