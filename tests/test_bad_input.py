@@ -1,0 +1,171 @@
+"""Bad configuration, bad state and bad payloads: one clear line naming the culprit, or
+sensible documented handling — never a traceback, never a token."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from tap_impact_clicks.errors import DataError
+from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
+from tests.helpers import SID, TOKEN, assert_no_secret, base_config, days_of, run_cli, run_tap
+
+DAY = "2026-03-05"
+
+
+@pytest.fixture(scope="module")
+def live_box():
+    with Sandbox(SandboxConfig()) as box:
+        yield box
+
+
+BAD_CONFIGS = [
+    ({"account_sid": ""}, "account_sid"),
+    ({"auth_token": ""}, "auth_token"),
+    ({"start_date": ""}, "start_date"),
+    ({"start_date": "2026-02-30"}, "start_date"),
+    ({"start_date": "yesterday"}, "start_date"),
+    ({"start_date": 20260101}, "start_date"),
+    ({"end_date": "2026-13-01"}, "end_date"),
+    ({"start_date": "2026-03-05", "end_date": "2026-03-01"}, "end_date"),
+    ({"timezone": "Mars/Olympus_Mons"}, "timezone"),
+    ({"timezone": 5}, "timezone"),
+    ({"api_url": "api.impact.com"}, "api_url"),
+    ({"api_url": "http://"}, "api_url"),
+    ({"api_url": "ftp://api.impact.com"}, "api_url"),
+    ({"program_ids": "123,456"}, "program_ids"),
+    ({"ad_ids": 7}, "ad_ids"),
+    ({"sub_ids": [""]}, "sub_ids"),
+    ({"unique_clicks_only": "yes"}, "unique_clicks_only"),
+    ({"job_poll_interval": "fast"}, "job_poll_interval"),
+    ({"job_poll_interval": -1}, "job_poll_interval"),
+    ({"job_timeout": 0}, "job_timeout"),
+    ({"max_concurrent_jobs": 0}, "max_concurrent_jobs"),
+    ({"max_concurrent_jobs": 2.5}, "max_concurrent_jobs"),
+    ({"daily_export_limit": 0}, "daily_export_limit"),
+    ({"lookback_days": -1}, "lookback_days"),
+    ({"account_type": "agency"}, "account_type"),
+    ({"media_ids": ["1"]}, "media_ids"),
+    ({"request_timeout": 0}, "request_timeout"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "culprit"), BAD_CONFIGS)
+def test_bad_config_names_the_setting(live_box, tmp_path, overrides, culprit):
+    result = run_cli(base_config(live_box.url, **overrides), tmp_path)
+    assert result.returncode != 0
+    errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+    assert errors, result.stderr
+    assert any(culprit in line for line in errors), result.stderr
+    assert "Traceback" not in result.stderr
+    assert_no_secret(result.stderr + result.stdout)
+
+
+def test_missing_settings_each_named(live_box, tmp_path):
+    for name in ("account_sid", "auth_token", "start_date"):
+        config = base_config(live_box.url)
+        del config[name]
+        result = run_cli(config, tmp_path)
+        assert result.returncode != 0
+        assert name in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_garbled_state_file(live_box, tmp_path):
+    (tmp_path / "state.json").write_text('{"bookmarks": nope')
+    config_path = tmp_path / "config.json"
+    config_path.write_text(json.dumps(base_config(live_box.url)))
+    result = run_cli(base_config(live_box.url), tmp_path, "--state", str(tmp_path / "state.json"))
+    assert result.returncode != 0
+    assert "not valid JSON" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("state", "expect"),
+    [
+        # An older layout (a bookmark on another key): ignored with a warning, sync from start.
+        ({"replication_key": "EventDate", "replication_key_value": "2026-03-04T00:00:00Z"},
+         "ignoring a bookmark"),
+        # Unreadable job entries: ignored with a warning.
+        ({"replication_key_value": "2026-03-04", "jobs": {"2026-03-05": "J1"}},
+         "unreadable job entry"),
+        ({"replication_key_value": "2026-03-04", "jobs": ["J1"]}, "not a mapping"),
+        # A bookmark with a time part (older taps wrote date-times): the date is used.
+        ({"replication_key": "export_date", "replication_key_value": "2026-03-04T00:00:00+00:00"},
+         None),
+    ],
+)  # fmt: skip
+def test_odd_states_are_handled_and_said(make_sandbox, state, expect):
+    box = make_sandbox()
+    run = run_tap(base_config(box.url, start_date="2026-03-04", end_date="2026-03-06"),
+                  {"bookmarks": {"clicks": state}})  # fmt: skip
+    assert run.error is None
+    if expect:
+        assert expect in run.logs
+    assert "2026-03-06" in days_of(run.records)
+
+
+def test_state_pointing_at_a_job_that_no_longer_exists(make_sandbox):
+    box = make_sandbox()
+    gone = {"job_id": "J999999", "filters": "", "submitted_at": "2026-03-06T00:00:00+00:00"}
+    state = {"bookmarks": {"clicks": {"replication_key_value": "2026-03-04", "jobs": {DAY: gone}}}}
+    run = run_tap(base_config(box.url, start_date="2026-03-01", end_date=DAY), state)
+    assert run.error is None
+    assert "no longer exists" in run.logs
+    assert days_of(run.records) == {DAY: len(box.truth(dt.date(2026, 3, 5)))}
+    assert box.export_dates == [DAY]
+
+
+def _payload_run(make_sandbox, body: bytes):
+    box = make_sandbox(raw_results={DAY: body})
+    return box, run_tap(base_config(box.url, start_date=DAY, end_date=DAY))
+
+
+def test_payload_with_unexpected_fields_keeps_them(make_sandbox):
+    clicks = [{"Id": "1", "ProgramId": "7", "Shiny": {"new": True}, "Weird": [1, 2]}]
+    _, run = _payload_run(make_sandbox, json.dumps({"Clicks": clicks}).encode())
+    assert run.records[0]["extra_fields"] == {"Shiny": {"new": True}, "Weird": [1, 2]}
+
+
+def test_payload_missing_program_id_stops_naming_the_date(make_sandbox):
+    _, run = _payload_run(make_sandbox, json.dumps({"Clicks": [{"Id": "1"}]}).encode())
+    assert isinstance(run.error, DataError)
+    assert DAY in str(run.error)
+    assert "ProgramId" in str(run.error)
+
+
+def test_payload_numbers_in_odd_formats(make_sandbox):
+    values = ["1,234.50", "$2.00", "3,5", " 4 ", "1e2", "n/a", "lots"]
+    clicks = [{"Id": str(i), "ProgramId": "7", "Payout": v} for i, v in enumerate(values)]
+    _, run = _payload_run(make_sandbox, json.dumps({"Clicks": clicks}).encode())
+    assert [r["Payout"] for r in run.records] == [1234.5, 2.0, 3.5, 4, 100.0, None, None]
+    assert run.records[-1]["extra_fields"] == {"Payout": "lots"}
+    assert "could not be read" in run.logs
+
+
+def test_payload_not_utf8_is_refused_after_retries(make_sandbox):
+    box, run = _payload_run(make_sandbox, b'{"Clicks":[{"Id":"1","ProgramId":"\xff\xfe"}]}')
+    assert isinstance(run.error, DataError)
+    assert DAY in str(run.error)
+    assert run.records == []
+    assert box.count("SignedDownload") == 4
+
+
+def test_payload_with_huge_strings_passes_through(make_sandbox):
+    huge = "x" * 2_000_000
+    clicks = [{"Id": "1", "ProgramId": "7", "LandingPageUrl": huge}]
+    _, run = _payload_run(make_sandbox, json.dumps({"Clicks": clicks}).encode())
+    assert run.records[0]["LandingPageUrl"] == huge
+
+
+def test_no_secret_anywhere_even_when_the_token_is_in_a_url(make_sandbox):
+    box = make_sandbox()
+    box.inject("ClickExport", 400)
+    run = run_tap(base_config(box.url, start_date=DAY, end_date=DAY))
+    assert run.error is not None
+    assert_no_secret(str(run.error) + run.logs)
+    assert SID in str(run.error) or "400" in str(run.error)
+    assert TOKEN not in repr(run.error)
