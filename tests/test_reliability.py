@@ -189,8 +189,8 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
     kills = lost = repeated = backfills = 0
     while kills < KILLS:
         backfills += 1
-        k, l, r = _backfill_with_kills(tmp_path, rng, KILLS - kills, phases)
-        kills, lost, repeated = kills + k, lost + l, repeated + r
+        k, missed, r = _backfill_with_kills(tmp_path, rng, KILLS - kills, phases)
+        kills, lost, repeated = kills + k, lost + missed, repeated + r
         assert backfills < 20
     reliability_report.add(
         **{
