@@ -191,7 +191,7 @@ def test_sigkill_at_random_moments_then_resume(tmp_path):
         backfills += 1
         k, missed, r = _backfill_with_kills(tmp_path, rng, KILLS - kills, phases)
         kills, lost, repeated = kills + k, lost + missed, repeated + r
-        assert backfills < 20
+        assert backfills <= KILLS
     reliability_report.add(
         **{
             "crash/resume: SIGKILLs": kills,
