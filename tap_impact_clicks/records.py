@@ -72,13 +72,6 @@ _PLACEHOLDER_TO_NONE: dict[str, None] = dict.fromkeys(_PLACEHOLDER_FORMS)
 _TEXT_FIELDS = frozenset(STRING_FIELDS)
 
 
-def _unknown(value: object) -> object:  # pragma: no cover - a marker, never called
-    return value
-
-
-_UNKNOWN: t.Callable[[object], object] = _unknown
-
-
 _KNOWN_FIELDS = frozenset(STRING_FIELDS + NUMBER_FIELDS + BOOLEAN_FIELDS + DATETIME_FIELDS)
 
 
@@ -107,13 +100,6 @@ def _text_or_json(value: object) -> str | None:
         return _text(value)
     except _UnparsableError:  # a list or object where text belongs: keep it as JSON text
         return json.dumps(value, default=str)
-
-
-def _country(value: object) -> str | None:
-    # "NA" is Namibia's ISO code; only the other placeholders mean "unknown" here.
-    if value == "NA":
-        return "NA"
-    return _text(value)
 
 
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -215,20 +201,13 @@ class Normaliser:
                 them as sent).
         """
         self._zone = zone
-        # None marks a plain text field (handled inline in normalise, the hot path).
-        converters: dict[str, t.Callable[[object], object] | None] = dict.fromkeys(STRING_FIELDS)
-        converters["CustomerCountry"] = _country
-        converters.update(dict.fromkeys(NUMBER_FIELDS, _number))
-        converters.update(dict.fromkeys(BOOLEAN_FIELDS, _boolean))
-        converters.update(dict.fromkeys(DATETIME_FIELDS, self._datetime))
-        self._converters = converters
-        text_converters: dict[t.Callable[[object], object], t.Callable[[t.Any], object]] = {
-            _number: _number_text
-        }
+        # Typed fields: (name, converter, converter for a string value). Text fields are
+        # handled inline in normalise, the hot path.
+        self._typed: list[tuple[str, t.Callable[[t.Any], object], t.Callable[[t.Any], object]]]
         self._typed = [
-            (k, c, text_converters.get(c, c))
-            for k, c in converters.items()
-            if c is not None and c is not _country
+            *((name, _number, _number_text) for name in NUMBER_FIELDS),
+            *((name, _boolean, _boolean) for name in BOOLEAN_FIELDS),
+            *((name, self._datetime, self._datetime) for name in DATETIME_FIELDS),
         ]
         #: How many values per field could not be read as their type (kept in extra_fields).
         self.unparsable: dict[str, int] = {}
