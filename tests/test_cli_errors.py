@@ -67,3 +67,16 @@ def test_successful_cli_run_prints_no_secret_even_at_debug(live_box, tmp_path):
     assert result.returncode == 0, result.stderr
     assert '"type":"RECORD"' in result.stdout.replace(" ", "")
     assert_no_secret(result.stderr + result.stdout)
+
+
+def test_daily_limit_ends_the_cli_run_cleanly(tmp_path):
+    with Sandbox(SandboxConfig(daily_limit=2)) as box:
+        config = base_config(box.url, start_date="2026-01-01", end_date="2026-01-05",
+                             job_poll_interval=0)  # fmt: skip
+        result = run_cli(config, tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert "Daily ClickExport limit reached" in result.stderr
+        assert "next run continues" in result.stderr
+        assert box.count("ClickExport") == 3  # 2 accepted, then the 429 that said so
+        states = [line for line in result.stdout.splitlines() if '"STATE"' in line]
+        assert '"replication_key_value":"2026-01-02"' in states[-1].replace(" ", "")
