@@ -329,10 +329,16 @@ class DaySync:
     def _report_stop(self, days: list[dt.date], left: list[dt.date]) -> None:
         left = sorted(set(left))
         through = self._state.bookmark.isoformat() if self._state.bookmark else "(no day yet)"
+        reason = (
+            "Daily ClickExport limit reached"
+            if self._quota.left() == 0
+            else "This program's share of today's ClickExport calls is used"
+        )
         logger.warning(
-            "%sDaily ClickExport limit reached: synced %d of %d day(s), through %s; %d day(s) left "
-            "(%s to %s). Submitted jobs are kept in the state; the next run continues from there.",
+            "%s%s: synced %d of %d day(s), through %s; %d day(s) left (%s to %s). Submitted "
+            "jobs are kept in the state; the next run continues from there.",
             self._who,
+            reason,
             self.days_done,
             len(days),
             through,
