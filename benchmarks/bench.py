@@ -183,7 +183,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--latency", type=float, default=5.0, help="job latency L (seconds)")
     args = parser.parse_args()
-    big = 100_000 if args.quick else 500_000
+    big = 100_000 if args.quick else 1_000_000
     sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
     logging.disable(logging.WARNING)
 

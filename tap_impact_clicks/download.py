@@ -85,7 +85,7 @@ class DayReader:
                 while True:
                     reader = ResultReader(body)
                     try:
-                        clicks = itertools.islice(reader, skip, None)
+                        clicks = itertools.islice(reader, skip, None) if skip else iter(reader)
                         for click in clicks:  # the first: the page's @numpages is known now
                             if ahead is None and page < (_num_pages(reader.meta) or 1):
                                 ahead = self._executor.submit(self._fetch, page + 1)

@@ -201,18 +201,23 @@ class Normaliser:
                 them as sent).
         """
         self._zone = zone
-        # Typed fields: (name, converter, converter for a string value). Text fields are
-        # handled inline in normalise, the hot path.
-        self._typed: list[tuple[str, t.Callable[[t.Any], object], t.Callable[[t.Any], object]]]
-        self._typed = [
-            *((name, _number, _number_text) for name in NUMBER_FIELDS),
-            *((name, _boolean, _boolean) for name in BOOLEAN_FIELDS),
-            *((name, self._datetime, self._datetime) for name in DATETIME_FIELDS),
-        ]
+        # Converters of the typed fields, for a value sent as a string and for any other
+        # value. Text fields are handled inline in normalise, the hot path.
+        self._from_text: dict[str, t.Callable[[t.Any], object]] = {
+            **dict.fromkeys(NUMBER_FIELDS, _number_text),
+            **dict.fromkeys(BOOLEAN_FIELDS, _boolean),
+            **dict.fromkeys(DATETIME_FIELDS, self._datetime),
+        }
+        self._from_other: dict[str, t.Callable[[t.Any], object]] = {
+            **self._from_text,
+            **dict.fromkeys(NUMBER_FIELDS, _number),
+        }
         #: How many values per field could not be read as their type (kept in extra_fields).
         self.unparsable: dict[str, int] = {}
 
     def _datetime(self, value: object) -> str | None:
+        if isinstance(value, str) and _ISO_WITH_OFFSET.match(value):
+            return value  # the common shape, as sent
         if not isinstance(value, str):
             if value is None:
                 return None
@@ -248,22 +253,29 @@ class Normaliser:
         record = raw
         extra = None if record.keys() <= _KNOWN_FIELDS else _lift(record)
         namibia = record.get("CustomerCountry") == "NA"
+        from_text, from_other = self._from_text, self._from_other
         for key, value in record.items():
             if value.__class__ is str:
                 if value in _PLACEHOLDER_TO_NONE:
                     record[key] = None
-            elif value is not None and key in _TEXT_FIELDS:
+                    continue
+                convert = from_text.get(key)
+            elif value is None:
+                continue
+            elif key in _TEXT_FIELDS:
                 record[key] = _text_or_json(value)
-        for key, convert, convert_text in self._typed:
-            value = record.get(key)
-            if value is not None:
-                try:
-                    record[key] = convert_text(value) if value.__class__ is str else convert(value)
-                except _UnparsableError:
-                    record[key] = None
-                    self.unparsable[key] = self.unparsable.get(key, 0) + 1
-                    extra = {} if extra is None else extra
-                    extra[key] = value
+                continue
+            else:
+                convert = from_other.get(key)
+            if convert is None:
+                continue
+            try:
+                record[key] = convert(value)
+            except _UnparsableError:
+                record[key] = None
+                self.unparsable[key] = self.unparsable.get(key, 0) + 1
+                extra = {} if extra is None else extra
+                extra[key] = value
         if namibia:
             record["CustomerCountry"] = "NA"
         if "ProgramName" not in record:

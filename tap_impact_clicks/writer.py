@@ -34,6 +34,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     _stamped_at: float = 0.0
     _stamp: str = ""
     _suffix: bytes = b""
+    _prefixes: t.ClassVar[dict[tuple[str, int | None], bytes]] = {}
 
     def _buffer(self) -> bytearray:
         try:
@@ -74,13 +75,15 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             self._stamped_at = now
             self._stamp = dt.datetime.fromtimestamp(now, dt.timezone.utc).isoformat()
             self._suffix = b"".join((b',"time_extracted":', _encoder.encode(self._stamp), b"}\n"))
+        prefix = self._prefixes.get((stream, version))
+        if prefix is None:
+            head: dict[str, t.Any] = {"type": "RECORD", "stream": stream}
+            if version is not None:
+                head["version"] = version
+            prefix = _encoder.encode(head)[:-1] + b',"record":'
+            self._prefixes[(stream, version)] = prefix
         pending = self._buffer()
-        pending += b'{"type":"RECORD","stream":'
-        _encoder.encode_into(stream, pending, -1)
-        if version is not None:
-            pending += b',"version":'
-            _encoder.encode_into(version, pending, -1)
-        pending += b',"record":'
+        pending += prefix
         _encoder.encode_into(record, pending, -1)
         pending += self._suffix
         if len(pending) >= BLOCK:
