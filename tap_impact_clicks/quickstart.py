@@ -25,7 +25,12 @@ _SUMMARY_SQL = (
 )
 
 
-def _meltano() -> str:
+def meltano_executable() -> str:
+    """The meltano command of this environment (exits with a message if missing).
+
+    Returns:
+        Its path.
+    """
     found = shutil.which("meltano", path=str(Path(sys.executable).parent)) or shutil.which(
         "meltano"
     )
@@ -90,7 +95,7 @@ def main() -> None:
             f"quickstart: no credentials set, using the built-in sandbox at {sandbox.url}\n"
         )
     (PROJECT_ROOT / "output").mkdir(exist_ok=True)
-    meltano = _meltano()
+    meltano = meltano_executable()
     try:
         _run([meltano, "install"], env)
         _run(

@@ -179,13 +179,19 @@ class ResultReader:
                 yield from self._array()
             else:
                 self.meta[key] = self._value()
-            separator = self._next_char()
-            self._pos += 1
-            if separator == "}":
+            if not self._more("}"):
                 return
-            if separator != ",":
-                msg = f"expected ',' or '}}' at offset {self._pos - 1}"
-                raise CorruptBodyError(msg)
+
+    def _more(self, close: str) -> bool:
+        """Read the separator after a member or element: True for ',', False for ``close``."""
+        separator = self._next_char()
+        self._pos += 1
+        if separator == close:
+            return False
+        if separator != ",":
+            msg = f"expected ',' or {close!r} at offset {self._pos - 1}"
+            raise CorruptBodyError(msg)
+        return True
 
     def _array(self) -> Iterator[dict[str, t.Any]]:
         self._pos += 1
@@ -199,10 +205,5 @@ class ResultReader:
                 raise CorruptBodyError(msg)
             self.count += 1
             yield item
-            separator = self._next_char()
-            self._pos += 1
-            if separator == "]":
+            if not self._more("]"):
                 return
-            if separator != ",":
-                msg = f"expected ',' or ']' at offset {self._pos - 1}"
-                raise CorruptBodyError(msg)

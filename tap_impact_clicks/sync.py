@@ -101,6 +101,12 @@ class DaySync:
             left = min(left, self._budget - self._spent_here)
         return max(0, left)
 
+    def _exhaust(self) -> None:
+        """impact.com said today's quota is spent: stop asking, and keep that in the state."""
+        self._quota_spent = True
+        self._quota.exhaust(self._state, clock.utcnow())
+        self._checkpoint()
+
     def _spend(self) -> None:
         self._quota.spend(self._state, clock.utcnow())
         self._spent_here += 1
@@ -209,9 +215,7 @@ class DaySync:
             try:
                 job_id = self._submit(day)
             except QuotaExhaustedError:
-                self._quota_spent = True
-                self._quota.exhaust(self._state, clock.utcnow())
-                self._checkpoint()
+                self._exhaust()
                 return
             window.append(self._waiter.track(day, job_id, self._settings.job_poll_interval))
             upcoming.popleft()
@@ -317,9 +321,7 @@ class DaySync:
             try:
                 self._api.replay(job_id)
             except QuotaExhaustedError:
-                self._quota_spent = True
-                self._quota.exhaust(self._state, clock.utcnow())
-                self._checkpoint()
+                self._exhaust()
                 break
             except ApiError as exc:
                 logger.warning("%sLookback: %s; %s is not refreshed.", self._who, exc, day)

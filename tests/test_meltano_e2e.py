@@ -8,33 +8,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
 import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 
-from tap_impact_clicks.quickstart import PROJECT_ROOT, summary
+from tap_impact_clicks.quickstart import PROJECT_ROOT, meltano_executable, summary
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tests.helpers import assert_no_secret
 
 pytestmark = pytest.mark.e2e
 
 
-def _meltano() -> str:
-    found = shutil.which("meltano", path=str(Path(sys.executable).parent)) or shutil.which(
-        "meltano"
-    )
-    if found is None:
-        pytest.fail("meltano is not installed: pip install -e '.[dev]'")
-    return found
-
-
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(
-        [_meltano(), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+        [meltano_executable(), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
         timeout=900, check=False,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
