@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
+from tap_impact_clicks import clock
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -22,6 +24,18 @@ def last_ended_day(now: dt.datetime, zone: dt.tzinfo) -> dt.date:
         Yesterday, as seen in ``zone``.
     """
     return now.astimezone(zone).date() - ONE_DAY
+
+
+def local_today(zone: dt.tzinfo) -> dt.date:
+    """Today's calendar date in a time zone.
+
+    Args:
+        zone: The account's time zone.
+
+    Returns:
+        The date.
+    """
+    return clock.utcnow().astimezone(zone).date()
 
 
 def parse_day(value: str) -> dt.date:

@@ -12,7 +12,8 @@ from tap_impact_clicks.errors import JobError
 if t.TYPE_CHECKING:
     import datetime as dt
 
-    from tap_impact_clicks.client import ImpactApi, JobInfo
+    from tap_impact_clicks.client import ImpactApi
+    from tap_impact_clicks.responses import JobInfo
 
 logger = logging.getLogger("tap-impact-clicks")
 

@@ -11,6 +11,7 @@ import typing as t
 
 from singer_sdk import typing as th
 
+from tap_impact_clicks.errors import DataError
 from tap_impact_clicks.state import REPLICATION_KEY
 
 #: Values impact.com sends for "missing" (compared after strip, case-insensitive).
@@ -321,3 +322,25 @@ def _extra_name(key: str) -> str:
 
 def _placeholder_free(value: t.Any) -> t.Any:  # noqa: ANN401
     return None if _is_placeholder(value) else value
+
+
+def ensure_keys(record: dict[str, t.Any], day: str, fallback_program: str | None) -> None:
+    """Make sure a record has both key properties, or stop naming the date.
+
+    Args:
+        record: The normalised record (``ProgramId`` is filled in place when missing).
+        day: The export date, for the message.
+        fallback_program: The program every click of this export belongs to, when the
+            filters say so (a brand program, or a single ``program_ids`` entry).
+
+    Raises:
+        DataError: The click has no Id, or no ProgramId and nothing says which it is.
+    """
+    if record.get("ProgramId") is None:
+        if fallback_program is None:
+            msg = f"{day}: a click (Id {record.get('Id')!r}) has no ProgramId"
+            raise DataError(msg)
+        record["ProgramId"] = fallback_program
+    if record.get("Id") is None:
+        msg = f"{day}: a click of program {record['ProgramId']} has no Id"
+        raise DataError(msg)

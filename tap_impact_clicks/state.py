@@ -1,15 +1,16 @@
 """The stream's state: bookmark, jobs in flight, and today's export count.
 
-Layout of the ``clicks`` stream state (all keys are written by this module only)::
+Layout of the ``clicks`` stream state (``exports`` is the quota's ledger, kept by
+:mod:`tap_impact_clicks.quota`; every other key is written by this module only)::
 
     {
       "replication_key": "export_date",
       "replication_key_value": "2026-11-20",        # last day fully emitted
       "jobs": {                                       # submitted, not yet fully emitted
-        "2026-11-21": {"job_id": "J1", "filters": "", "replays": 0,
+        "2026-11-21": {"job_id": "J1", "filters": "",
                         "submitted_at": "2026-11-23T01:00:00+00:00"}
       },
-      "exports": {"utc_day": "2026-11-23", "count": 3}, # ClickExport + Replay calls today
+      "exports": {"utc_day": "2026-11-23", "count": 3}, # written by quota.py only
       "done": {                                       # recent days' jobs, for lookback_days
         "2026-11-20": {"job_id": "J0", "completed_at": "2026-11-21T13:00:00+00:00",
                         "last_run_on": "2026-11-22"}
@@ -41,7 +42,6 @@ class PendingJob:
     job_id: str
     filters: str
     submitted_at: dt.datetime
-    replays: int = 0
 
     def to_dict(self) -> dict[str, t.Any]:
         """Serialise for the state.
@@ -53,7 +53,6 @@ class PendingJob:
             "job_id": self.job_id,
             "filters": self.filters,
             "submitted_at": self.submitted_at.isoformat(),
-            "replays": self.replays,
         }
 
 
@@ -113,7 +112,6 @@ class SyncState:
                     job_id=str(entry["job_id"]),
                     filters=str(entry.get("filters", "")),
                     submitted_at=dt.datetime.fromisoformat(str(entry["submitted_at"])),
-                    replays=int(entry.get("replays", 0)),
                 )
             except (KeyError, TypeError, ValueError, AttributeError):
                 logger.warning("State: ignoring an unreadable job entry for %r.", key)
@@ -228,41 +226,6 @@ class SyncState:
         self._state["replication_key"] = REPLICATION_KEY
         self._state["replication_key_value"] = day.isoformat()
 
-    def exports_used(self, now: dt.datetime) -> int:
-        """ClickExport and Replay calls already made today (UTC), as far as we know.
-
-        Args:
-            now: The current time.
-
-        Returns:
-            The count.
-        """
-        raw = self._state.get("exports")
-        if isinstance(raw, dict) and raw.get("utc_day") == now.date().isoformat():
-            try:
-                return max(0, int(raw.get("count", 0)))
-            except (TypeError, ValueError):
-                return 0
-        return 0
-
-    def count_export(self, now: dt.datetime) -> None:
-        """Count one more ClickExport or Replay call today.
-
-        Args:
-            now: The current time.
-        """
-        used = self.exports_used(now)
-        self._state["exports"] = {"utc_day": now.date().isoformat(), "count": used + 1}
-
-    def spend_quota(self, now: dt.datetime, count: int) -> None:
-        """Record that impact.com said today's quota is spent.
-
-        Args:
-            now: The current time.
-            count: The count to store for today (so that all programs add up to the limit).
-        """
-        self._state["exports"] = {"utc_day": now.date().isoformat(), "count": count}
-
 
 def _done_entry(key: object, entry: t.Any) -> tuple[dt.date, dict[str, t.Any]] | None:  # noqa: ANN401
     try:
@@ -274,48 +237,3 @@ def _done_entry(key: object, entry: t.Any) -> tuple[dt.date, dict[str, t.Any]] |
         }
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
-
-
-class Quota:
-    """Today's ClickExport and Replay calls for the whole account, across every program."""
-
-    def __init__(self, limit: int, used: int) -> None:
-        """Start from what the state says was used today.
-
-        Args:
-            limit: The daily limit.
-            used: Calls already made today (all programs).
-        """
-        self.limit = limit
-        self.used = used
-        self.spent = used >= limit
-
-    def left(self) -> int:
-        """Calls left today.
-
-        Returns:
-            The count (0 once impact.com said the quota is spent).
-        """
-        return 0 if self.spent else max(0, self.limit - self.used)
-
-    def spend(self, state: SyncState, now: dt.datetime) -> None:
-        """Count one call, in the totals and in the state it belongs to.
-
-        Args:
-            state: The state of the program making the call.
-            now: The current time.
-        """
-        self.used += 1
-        state.count_export(now)
-
-    def exhaust(self, state: SyncState, now: dt.datetime) -> None:
-        """impact.com said the quota is spent: remember it (in the state too) until tomorrow.
-
-        Args:
-            state: The state of the program that was refused.
-            now: The current time.
-        """
-        self.spent = True
-        missing = max(0, self.limit - self.used)
-        state.spend_quota(now, state.exports_used(now) + missing)
-        self.used = max(self.used, self.limit)

@@ -1,0 +1,84 @@
+"""A completed job's clicks, as keyed records, in the order impact.com serves them."""
+
+from __future__ import annotations
+
+import logging
+import typing as t
+
+from tap_impact_clicks.download import DayReader
+from tap_impact_clicks.records import ensure_keys
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tap_impact_clicks.client import ImpactApi
+    from tap_impact_clicks.jobs import JobWaiter, TrackedJob
+    from tap_impact_clicks.records import Normaliser
+
+logger = logging.getLogger("tap-impact-clicks")
+
+
+class DayEmitter:
+    """Reads a day's result pages and yields its records; counts what it emitted."""
+
+    def __init__(
+        self,
+        api: ImpactApi,
+        executor: ThreadPoolExecutor,
+        normaliser: Normaliser,
+        fallback_program: str | None,
+    ) -> None:
+        """Set up.
+
+        Args:
+            api: The API client.
+            executor: Prefetches the next result page.
+            normaliser: Turns clicks into records.
+            fallback_program: The program of every click of this account's exports, when
+                the filters say so (see :func:`~tap_impact_clicks.records.ensure_keys`).
+        """
+        self._api = api
+        self._executor = executor
+        self._normaliser = normaliser
+        self._fallback_program = fallback_program
+        #: Records emitted so far.
+        self.records = 0
+
+    def emit(self, job: TrackedJob, waiter: JobWaiter) -> Iterator[dict[str, t.Any]]:
+        """Every record of a completed job's day.
+
+        Args:
+            job: The job (COMPLETED).
+            waiter: Waits for the job again if Download says it is not ready (202).
+
+        Yields:
+            Records.
+        """
+        day = job.day.isoformat()
+        normalise = self._normaliser.normalise
+        fallback = self._fallback_program
+
+        def wait_again() -> None:
+            job.schedule.restart()
+            waiter.wait(job)
+
+        reader = DayReader(self._api, self._executor, job.day, job.job_id, wait_again)
+        count = 0
+        for click in reader.clicks():
+            record = normalise(click, day)
+            ensure_keys(record, day, fallback)
+            count += 1
+            yield record
+        self.records += count
+        unparsable = self._normaliser.unparsable
+        if unparsable:
+            logger.warning(
+                "%s: values that could not be read as their type were kept in extra_fields: %s",
+                day,
+                ", ".join(f"{k} x{v}" for k, v in sorted(unparsable.items())),
+            )
+            unparsable.clear()
+        logger.info(
+            "%s: %d click(s) emitted (job %s, %d poll(s)).", day, count, job.job_id, job.polls
+        )

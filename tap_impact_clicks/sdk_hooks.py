@@ -1,0 +1,137 @@
+"""Every private singer-sdk hook the tap relies on, in one place.
+
+singer-sdk 0.54 has no public way to do these few things, so the tap overrides or calls
+private members of the SDK here, and nowhere else:
+
+- ``Stream._increment_stream_state`` (overridden, a no-op): the bookmark moves when a whole
+  day has been emitted (``sync.DaySync``), never record by record, so that a STATE in the
+  middle of a day cannot skip the rest of it.
+- ``Stream._process_record`` (overridden, a no-op): the stream has no child streams and
+  its partitions carry no per-record context; the SDK's version costs ~1 µs a record.
+- ``Stream._write_record_message`` (overridden): the lean record path; records are written
+  straight from the dict by :class:`~tap_impact_clicks.writer.BufferedMsgSpecWriter`
+  unless stream maps, flattening or a selection need the SDK's own path.
+- ``Stream._write_state_message`` and ``Stream.state_manager.is_flushed`` (called, set): a
+  STATE goes out at moments the tap chooses (after each day, after each submitted job).
+- ``Stream._tap`` and ``Stream._stream_version`` (read): the owning tap, and the version
+  the SDK puts in RECORD messages.
+- ``_HTTPStream._write_request_duration_log`` (called): the SDK's request-duration metric,
+  for the requests the tap sends itself (see :mod:`tap_impact_clicks.transport`).
+- ``PluginBase._validate_config`` (overridden in :mod:`tap_impact_clicks.tap`): the settings'
+  one-line errors.
+
+:data:`PRIVATE_HOOKS` lists each with the parameters the tap relies on;
+``tests/test_sdk_hooks.py`` fails when the SDK renames or changes one of them.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from functools import cached_property
+
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.plugin_base import PluginBase
+from singer_sdk.streams import RESTStream, Stream
+from singer_sdk.streams.rest import _HTTPStream
+from typing_extensions import override
+
+from tap_impact_clicks.writer import BufferedMsgSpecWriter
+
+if t.TYPE_CHECKING:
+    import requests
+    from singer_sdk import Tap
+    from singer_sdk.helpers.types import Context
+
+#: (SDK class, private member, the parameters the tap relies on, in order).
+PRIVATE_HOOKS: tuple[tuple[type[t.Any], str, tuple[str, ...]], ...] = (
+    (Stream, "_increment_stream_state", ("self", "latest_record", "context")),
+    (Stream, "_process_record", ("self", "record", "child_context", "partition_context")),
+    (Stream, "_write_record_message", ("self", "record")),
+    (Stream, "_write_state_message", ("self",)),
+    (
+        _HTTPStream,
+        "_write_request_duration_log",
+        ("self", "endpoint", "response", "context", "extra_tags"),
+    ),
+    (PluginBase, "_validate_config", ("self", "raise_errors")),
+)
+#: Private attributes of a Stream instance the tap reads.
+PRIVATE_STREAM_ATTRIBUTES = ("_tap", "_stream_version", "state_manager")
+
+
+class HookedStream(RESTStream[t.Any]):
+    """A REST stream with the tap's overrides of private SDK hooks (and no others)."""
+
+    # Records are typed by the normaliser already; the SDK's walk over them adds nothing.
+    TYPE_CONFORMANCE_LEVEL = TypeConformanceLevel.NONE
+
+    @property
+    def owning_tap(self) -> Tap:
+        """The tap this stream belongs to.
+
+        Returns:
+            The tap.
+        """
+        return self._tap
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: t.Any, *, context: Context | None = None
+    ) -> None:
+        return
+
+    @override
+    def _process_record(
+        self,
+        record: dict[str, t.Any],
+        child_context: Context | None = None,
+        partition_context: Context | None = None,
+    ) -> None:
+        return
+
+    @cached_property
+    def _lean_writer(self) -> BufferedMsgSpecWriter | None:
+        """The writer for the lean record path, when nothing needs the SDK's full one.
+
+        The full path (selection mask, stream maps, flattening, type conformance) is kept
+        whenever a user configured any of them; otherwise records are written directly.
+        """
+        writer = self._tap.message_writer
+        maps = self.stream_maps
+        lean = (
+            isinstance(writer, BufferedMsgSpecWriter)
+            and len(maps) == 1
+            and type(maps[0]) is SameRecordTransform
+            and maps[0].stream_alias == self.name
+            and not maps[0].flattening_enabled
+            and all(self.mask.values())
+        )
+        return writer if lean else None  # type: ignore[return-value]
+
+    @override
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        writer = self._lean_writer
+        if writer is None:
+            super()._write_record_message(record)
+            return
+        writer.write_record(self.name, record, self._stream_version)
+        self.state_manager.is_flushed = False
+        if self.ABORT_AT_RECORD_COUNT is not None:  # --test / dry runs stop after a record
+            writer.flush()
+
+    def checkpoint(self) -> None:
+        """Write a STATE message with the state as it is now."""
+        self.state_manager.is_flushed = False
+        self._write_state_message()
+
+    def log_request_duration(self, endpoint: str, response: requests.Response) -> None:
+        """Log the SDK's request-duration metric for a request the tap sent itself.
+
+        Args:
+            endpoint: The endpoint's name.
+            response: The answer.
+        """
+        self._write_request_duration_log(
+            endpoint=endpoint, response=response, context=None, extra_tags=None
+        )
