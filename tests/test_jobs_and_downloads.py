@@ -150,3 +150,16 @@ def test_rate_limit_headers_slow_down_before_a_429(make_sandbox, sim):
     assert run.error is None
     assert "left this hour" in run.logs
     assert box.faults_served == {}
+
+
+def test_requests_are_measured_by_the_sdks_metrics(make_sandbox, caplog):
+    box = make_sandbox(page_size=30)
+    with caplog.at_level("INFO", logger="singer_sdk.metrics"):
+        run = run_tap(one_day(box))
+    assert run.error is None
+    metrics = [r.getMessage() for r in caplog.records if r.name == "singer_sdk.metrics"]
+    durations = [m for m in metrics if '"http_request_duration"' in m]
+    counts = [m for m in metrics if '"http_request_count"' in m]
+    for endpoint in ("ClickExport", "Jobs", "Download"):
+        assert any(f'"endpoint":"{endpoint}"' in m for m in durations), endpoint
+        assert any(f'"endpoint":"{endpoint}"' in m for m in counts), endpoint
