@@ -1,9 +1,14 @@
-"""The one place the tap reads the time or sleeps, so tests can simulate time."""
+"""The one place the tap reads the time or sleeps, so tests can simulate time.
+
+Every sleep ends at once when SIGINT or SIGTERM asks the run to stop (:mod:`.interrupt`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+
+from tap_impact_clicks import interrupt
 
 
 def monotonic() -> float:
@@ -16,13 +21,13 @@ def monotonic() -> float:
 
 
 def sleep(seconds: float) -> None:
-    """Sleep (never for a negative time).
+    """Sleep (never for a negative time), until a signal asks the run to stop.
 
     Args:
         seconds: How long.
     """
-    if seconds > 0:
-        time.sleep(seconds)
+    if seconds > 0 and interrupt.STOP.wait(seconds):
+        interrupt.check()
 
 
 def utcnow() -> dt.datetime:

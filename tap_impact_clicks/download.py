@@ -12,9 +12,10 @@ from tap_impact_clicks.results import CorruptBodyError, ResultReader
 if t.TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Callable, Iterator
-    from concurrent.futures import Future, ThreadPoolExecutor
+    from concurrent.futures import Future
 
     from tap_impact_clicks.client import ImpactApi
+    from tap_impact_clicks.flow import Prefetcher
 
 logger = logging.getLogger("tap-impact-clicks")
 
@@ -42,7 +43,7 @@ class DayReader:
     def __init__(
         self,
         api: ImpactApi,
-        executor: ThreadPoolExecutor,
+        prefetcher: Prefetcher,
         day: dt.date,
         job_id: str,
         wait_again: Callable[[], None],
@@ -51,13 +52,13 @@ class DayReader:
 
         Args:
             api: The API client.
-            executor: Runs the prefetch of the next page.
+            prefetcher: Runs the prefetch of the next page.
             day: The day (for messages).
             job_id: The job.
             wait_again: Called when Download says 202 (not ready): waits for the job.
         """
         self._api = api
-        self._executor = executor
+        self._prefetcher = prefetcher
         self._day = day
         self._job_id = job_id
         self._wait_again = wait_again
@@ -88,7 +89,7 @@ class DayReader:
                         clicks = itertools.islice(reader, skip, None) if skip else iter(reader)
                         for click in clicks:  # the first: the page's @numpages is known now
                             if ahead is None and page < (_num_pages(reader.meta) or 1):
-                                ahead = self._executor.submit(self._fetch, page + 1)
+                                ahead = self._prefetcher.submit(self._fetch, page + 1)
                             yield click
                             break
                         yield from clicks

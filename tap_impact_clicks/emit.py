@@ -10,9 +10,9 @@ from tap_impact_clicks.records import ensure_keys
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
-    from concurrent.futures import ThreadPoolExecutor
 
     from tap_impact_clicks.client import ImpactApi
+    from tap_impact_clicks.flow import Prefetcher
     from tap_impact_clicks.jobs import JobWaiter, TrackedJob
     from tap_impact_clicks.records import Normaliser
 
@@ -25,7 +25,7 @@ class DayEmitter:
     def __init__(
         self,
         api: ImpactApi,
-        executor: ThreadPoolExecutor,
+        prefetcher: Prefetcher,
         normaliser: Normaliser,
         fallback_program: str | None,
     ) -> None:
@@ -33,17 +33,18 @@ class DayEmitter:
 
         Args:
             api: The API client.
-            executor: Prefetches the next result page.
+            prefetcher: Prefetches the next result page.
             normaliser: Turns clicks into records.
             fallback_program: The program of every click of this account's exports, when
                 the filters say so (see :func:`~tap_impact_clicks.records.ensure_keys`).
         """
         self._api = api
-        self._executor = executor
+        self._prefetcher = prefetcher
         self._normaliser = normaliser
         self._fallback_program = fallback_program
-        #: Records emitted so far.
+        #: Records emitted so far, and of the last day emitted.
         self.records = 0
+        self.last_day_records = 0
 
     def emit(self, job: TrackedJob, waiter: JobWaiter) -> Iterator[dict[str, t.Any]]:
         """Every record of a completed job's day.
@@ -63,7 +64,7 @@ class DayEmitter:
             job.schedule.restart()
             waiter.wait(job)
 
-        reader = DayReader(self._api, self._executor, job.day, job.job_id, wait_again)
+        reader = DayReader(self._api, self._prefetcher, job.day, job.job_id, wait_again)
         count = 0
         for click in reader.clicks():
             record = normalise(click, day)
@@ -71,6 +72,7 @@ class DayEmitter:
             count += 1
             yield record
         self.records += count
+        self.last_day_records = count
         unparsable = self._normaliser.unparsable
         if unparsable:
             logger.warning(
@@ -79,6 +81,3 @@ class DayEmitter:
                 ", ".join(f"{k} x{v}" for k, v in sorted(unparsable.items())),
             )
             unparsable.clear()
-        logger.info(
-            "%s: %d click(s) emitted (job %s, %d poll(s)).", day, count, job.job_id, job.polls
-        )

@@ -27,6 +27,8 @@ MAX_POLL_GAP = 900.0
 GROWTH = 2.0
 #: The shortest wait when aiming at an estimated completion.
 MIN_AIMED_GAP = 0.5
+#: While waiting for jobs, a progress line at least this often (seconds).
+PROGRESS_EVERY = 30.0
 
 
 def _now() -> float:
@@ -102,6 +104,30 @@ class TrackedJob:
     polls: int = 0
     deadline: float = 0.0
     resumed: bool = False
+    #: The last status seen ("SUBMITTED" before the first poll) and its percentage.
+    status: str = "SUBMITTED"
+    percent: float | None = None
+
+    def describe(self, now: float) -> str:
+        """One job's progress, for the waiting line.
+
+        Args:
+            now: The monotonic time.
+
+        Returns:
+            E.g. ``2026-03-05 RUNNING 45% (waited 2m10s)``.
+        """
+        shown = self.status + (f" {self.percent:g}%" if self.percent is not None else "")
+        return f"{self.day} {shown} (waited {_duration(now - self.schedule.started)})"
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
 
 
 class JobWaiter:
@@ -144,11 +170,12 @@ class JobWaiter:
             deadline=schedule.started + self._timeout,
         )
 
-    def wait(self, job: TrackedJob) -> None:
-        """Block until the job is COMPLETED.
+    def wait(self, job: TrackedJob, others: t.Sequence[TrackedJob] = ()) -> None:
+        """Block until the job is COMPLETED, with a progress line at least every 30 s.
 
         Args:
             job: The job.
+            others: The other jobs in flight (shown in the progress lines; not polled).
 
         Raises:
             JobError: It failed again after its replay, or passed the deadline.
@@ -157,10 +184,17 @@ class JobWaiter:
         # The count starts when the tap starts waiting on this job (time spent on the days
         # before it is not the job's fault), and again after a replay.
         job.deadline = max(job.deadline, clock.monotonic() + self._timeout)
+        progress_at = clock.monotonic() + PROGRESS_EVERY
         while True:
-            clock.sleep(min(job.schedule.next_at, job.deadline) - clock.monotonic())
+            until = min(job.schedule.next_at, job.deadline)
+            while (now := clock.monotonic()) < until:
+                if now >= progress_at:
+                    _log_progress(job, others, now, until)
+                    progress_at = now + PROGRESS_EVERY
+                clock.sleep(min(until, progress_at) - now)
             last = self._api.job(job.job_id)
             job.polls += 1
+            _note_status(job, last)
             if last.status == COMPLETED:
                 return
             if last.status in REPLAYABLE:
@@ -215,3 +249,31 @@ class JobWaiter:
             "next run resumes it"
         )
         raise JobError(msg)
+
+
+def _note_status(job: TrackedJob, info: JobInfo) -> None:
+    """Remember a poll's answer; say so when the job's status changed."""
+    if info.status != job.status:
+        logger.info(
+            "Export job %s (%s): %s -> %s%s.",
+            job.job_id,
+            job.day,
+            job.status,
+            info.status,
+            f" ({info.percent:g}%)" if info.percent is not None else "",
+        )
+    job.status, job.percent = info.status, info.percent
+
+
+def _log_progress(
+    job: TrackedJob, others: t.Sequence[TrackedJob], now: float, poll_at: float
+) -> None:
+    """One line for every job in flight, and when the next poll comes."""
+    jobs = [job, *others]
+    logger.info(
+        "Waiting for %d export job(s): %s; next poll of %s in %s.",
+        len(jobs),
+        "; ".join(j.describe(now) for j in jobs),
+        job.day,
+        _duration(poll_at - now),
+    )

@@ -11,13 +11,13 @@ and when impact.com said no.
 
 from __future__ import annotations
 
+import datetime as dt
 import typing as t
 
 from tap_impact_clicks import clock, ratelimit
 from tap_impact_clicks.errors import QuotaExhaustedError
 
 if t.TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Iterable
 
     import requests
@@ -157,6 +157,7 @@ class Allowance:
         self._spent_here = 0
         #: Set once the sync wanted a call and none was left (or impact.com said so).
         self.stopped = False
+        self._resumes_at: dt.datetime | None = None
 
     def left(self) -> int:
         """Calls this sync may still make.
@@ -187,19 +188,48 @@ class Allowance:
         self._spent_here += 1
         _write(self._ledger, now, used_today(self._ledger, now) + 1)
 
-    def exhaust(self) -> None:
+    def exhaust(self, retry_after: float | None = None) -> None:
         """impact.com said today's quota is spent: remember it (in the state too) until tomorrow.
 
         The state's count is raised so that every partition's counts add up to the limit:
         the next run today asks nothing.
+
+        Args:
+            retry_after: Seconds impact.com asked to wait, when it said.
         """
         now = clock.utcnow()
+        if retry_after is not None:
+            self._resumes_at = now + dt.timedelta(seconds=retry_after)
         quota = self._quota
         missing = max(0, quota.limit - quota.used)
         _write(self._ledger, now, used_today(self._ledger, now) + missing)
         quota.used = max(quota.used, quota.limit)
         quota.spent = True
         self.stopped = True
+
+    def summary(self) -> str:
+        """Today's exports, for progress lines.
+
+        Returns:
+            E.g. ``exports today: 4 used, 6 left``.
+        """
+        return f"exports today: {self._quota.used} used, {self._quota.left()} left"
+
+    def resumes(self) -> str:
+        """When the next run can export again, for the stop line.
+
+        Returns:
+            A phrase naming the moment (UTC) and how long until then.
+        """
+        now = clock.utcnow()
+        if self._quota.left() > 0:
+            return "its share comes back with the next run"
+        midnight = dt.datetime.combine(
+            now.date() + dt.timedelta(days=1), dt.time(0), dt.timezone.utc
+        )
+        at = self._resumes_at or midnight
+        hours, rest = divmod(max(0, int((at - now).total_seconds())), 3600)
+        return f"exports can resume at {at:%Y-%m-%d %H:%M} UTC, in {hours}h{rest // 60:02d}m"
 
     def stop_reason(self) -> str:
         """Why the sync stopped submitting, for the log.

@@ -123,6 +123,13 @@ class LookbackRefresh:
             self._state.remember_done(job.day, job.job_id, clock.utcnow(), today, self._lookback)
             self.days += 1
             self._checkpoint()
+            logger.info(
+                "%sLookback: %s refreshed, %d click(s) emitted again (job %s).",
+                self._who,
+                job.day,
+                self._emitter.last_day_records,
+                job.job_id,
+            )
 
     def _replay(self, day: dt.date, job_id: str, today: dt.date) -> TrackedJob | None:
         if not self._allowance.available():
@@ -139,8 +146,8 @@ class LookbackRefresh:
         self._checkpoint()
         try:
             self._api.replay(job_id)
-        except QuotaExhaustedError:
-            self._allowance.exhaust()
+        except QuotaExhaustedError as exc:
+            self._allowance.exhaust(exc.retry_after)
             self._checkpoint()
             return None
         except ApiError as exc:

@@ -6,6 +6,9 @@ private members of the SDK here, and nowhere else:
 - ``Stream._increment_stream_state`` (overridden, a no-op): the bookmark moves when a whole
   day has been emitted (``sync.DaySync``), never record by record, so that a STATE in the
   middle of a day cannot skip the rest of it.
+- ``Stream._write_starting_replication_value`` (overridden, a no-op): the tap plans its
+  days from its own state (:class:`~tap_impact_clicks.state.SyncState`) and says where it
+  starts; the SDK's line would call a first run's ``start_date`` a "bookmark value".
 - ``Stream._process_record`` (overridden, a no-op): the stream has no child streams and
   its partitions carry no per-record context; the SDK's version costs ~1 µs a record.
 - ``Stream._write_record_message`` (overridden): the lean record path; records are written
@@ -47,6 +50,7 @@ if t.TYPE_CHECKING:
 PRIVATE_HOOKS: tuple[tuple[type[t.Any], str, tuple[str, ...]], ...] = (
     (Stream, "_increment_stream_state", ("self", "latest_record", "context")),
     (Stream, "_process_record", ("self", "record", "child_context", "partition_context")),
+    (Stream, "_write_starting_replication_value", ("self", "context")),
     (Stream, "_write_record_message", ("self", "record")),
     (Stream, "_write_state_message", ("self",)),
     (
@@ -79,6 +83,10 @@ class HookedStream(RESTStream[t.Any]):
     def _increment_stream_state(
         self, latest_record: t.Any, *, context: Context | None = None
     ) -> None:
+        return
+
+    @override
+    def _write_starting_replication_value(self, context: Context | None) -> None:
         return
 
     @override

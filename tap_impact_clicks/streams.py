@@ -72,7 +72,7 @@ class ClicksStream(ImpactHttpStream):
         normaliser = Normaliser(settings.timezone if settings.timezone_name else None)
         single = settings.program_ids[0] if len(settings.program_ids) == 1 else None
         with RecordFlow() as flow:
-            emitter = DayEmitter(api, flow.executor, normaliser, program or single)
+            emitter = DayEmitter(api, flow.prefetcher, normaliser, program or single)
             sync = DaySync(api, settings, state, emitter, self.checkpoint,
                            allowance=allowance, program_id=program)  # fmt: skip
             try:

@@ -102,7 +102,20 @@ class DaySync:
         """
         days = self.plan()
         if days:
-            logger.info("%sSyncing %d day(s): %s to %s.", self._who, len(days), days[0], days[-1])
+            since = (
+                f"the day after the bookmark {self._state.bookmark}"
+                if self._state.bookmark
+                else "start_date (no bookmark yet)"
+            )
+            logger.info(
+                "%sSyncing %d day(s), %s to %s, from %s; %s.",
+                self._who,
+                len(days),
+                days[0],
+                days[-1],
+                since,
+                self._allowance.summary(),
+            )
             yield from self._run(days)
         else:
             logger.info(
@@ -122,7 +135,7 @@ class DaySync:
                 break
             head = window.popleft()
             try:
-                head = self._wait_for(head)
+                head = self._wait_for(head, window)
             except QuotaExhaustedError:  # a replay or new export was needed; the quota is spent
                 upcoming.appendleft(head.day)
                 break
@@ -137,13 +150,24 @@ class DaySync:
             )
             self.days_done += 1
             self._checkpoint()
+            logger.info(
+                "%sDay %d of %d (%s): %d click(s) emitted (job %s, %d poll(s)); %s.",
+                self._who,
+                days.index(head.day) + 1,
+                len(days),
+                head.day,
+                self._emitter.last_day_records,
+                head.job_id,
+                head.polls,
+                self._allowance.summary(),
+            )
         if upcoming or window:
             self._report_stop(days, [j.day for j in window] + list(upcoming))
 
-    def _wait_for(self, job: TrackedJob) -> TrackedJob:
+    def _wait_for(self, job: TrackedJob, others: t.Sequence[TrackedJob]) -> TrackedJob:
         """Wait for a job; a resumed job impact.com no longer knows is exported again."""
         try:
-            self._waiter.wait(job)
+            self._waiter.wait(job, others)
         except JobGoneError:
             if not job.resumed:
                 raise
@@ -159,7 +183,7 @@ class DaySync:
             job = self._waiter.track(
                 job.day, self._submit(job.day), self._settings.job_poll_interval
             )
-            self._waiter.wait(job)
+            self._waiter.wait(job, others)
         return job
 
     def _fill(self, window: deque[TrackedJob], upcoming: deque[dt.date]) -> None:
@@ -191,8 +215,8 @@ class DaySync:
     def _submit(self, day: dt.date) -> str:
         try:
             job_id = self._api.export_clicks(day, self._settings.filters(), self._program_id)
-        except QuotaExhaustedError:
-            self._allowance.exhaust()
+        except QuotaExhaustedError as exc:
+            self._allowance.exhaust(exc.retry_after)
             self._checkpoint()
             raise
         self._allowance.spend()
@@ -219,7 +243,7 @@ class DaySync:
         through = self._state.bookmark.isoformat() if self._state.bookmark else "(no day yet)"
         logger.warning(
             "%s%s: synced %d of %d day(s), through %s; %d day(s) left (%s to %s). Submitted "
-            "jobs are kept in the state; the next run continues from there.",
+            "jobs are kept in the state; the next run continues from there (%s).",
             self._who,
             self._allowance.stop_reason(),
             self.days_done,
@@ -228,4 +252,5 @@ class DaySync:
             len(left),
             left[0],
             left[-1],
+            self._allowance.resumes(),
         )

@@ -12,6 +12,8 @@ import msgspec
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from typing_extensions import override
 
+from tap_impact_clicks import interrupt
+
 if t.TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.simple import Message
 
@@ -45,12 +47,18 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             return self._pending
 
     def flush(self) -> None:
-        """Write out buffered RECORD lines and flush stdout."""
+        """Write out buffered RECORD lines and flush stdout (a signal waits for the end)."""
         pending = self._buffer()
-        if pending:
-            _write(bytes(pending))
-            pending.clear()
-        sys.stdout.flush()
+        with interrupt.critical():
+            if pending:
+                _write(bytes(pending))
+                pending.clear()
+            sys.stdout.flush()
+
+    def discard_partial(self) -> None:
+        """Drop a RECORD line left half-built in the buffer by an interruption."""
+        pending = self._buffer()
+        del pending[pending.rfind(b"\n") + 1 :]
 
     @override
     def write_message(self, message: Message) -> None:
@@ -87,8 +95,9 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         _encoder.encode_into(record, pending, -1)
         pending += self._suffix
         if len(pending) >= BLOCK:
-            _write(bytes(pending))
-            pending.clear()
+            with interrupt.critical():
+                _write(bytes(pending))
+                pending.clear()
 
 
 def _write(data: bytes) -> None:
