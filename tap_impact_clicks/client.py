@@ -38,6 +38,7 @@ class Transport(t.Protocol):
         stream: bool = False,
         follow_redirects: bool = False,
         check: bool = True,
+        read_timeout_factor: float = 1.0,
     ) -> requests.Response:
         """Send one request."""
 
@@ -53,29 +54,56 @@ class Transport(t.Protocol):
 class ImpactApi:
     """Calls impact.com for one account."""
 
-    def __init__(self, transport: Transport, api_url: str, paths: AccountPaths) -> None:
+    def __init__(
+        self,
+        transport: Transport,
+        api_url: str,
+        paths: AccountPaths,
+        on_charged: Callable[[], None] | None = None,
+    ) -> None:
         """Set up the client.
 
         Args:
             transport: The stream's HTTP side.
             api_url: Base URL of the API.
             paths: The account's endpoint paths.
+            on_charged: Called for every call that counts against the daily quota.
         """
         self._transport = transport
         self._base = api_url.rstrip("/")
         self._paths = paths
+        self._on_charged = on_charged
         #: Requests sent this run, per endpoint (for the run summary).
         self.calls: dict[str, int] = {}
+        #: ClickExport and Replay requests impact.com may have counted (retries included).
+        self.charged = 0
 
     def _send(
         self,
         endpoint: Endpoint,
         method: str,
         url: str,
+        *,
+        validate: bool = True,
         **kwargs: t.Any,  # noqa: ANN401
     ) -> requests.Response:
         self.calls[endpoint.value] = self.calls.get(endpoint.value, 0) + 1
-        return self._transport.send(endpoint, method, url, **kwargs)
+        try:
+            response = self._transport.send(endpoint, method, url, check=False, **kwargs)
+        except requests.exceptions.ReadTimeout:
+            self._charge(endpoint)  # the request reached impact.com; its answer was lost
+            raise
+        if response.status_code != requests.codes.too_many:  # a 429 was refused, not done
+            self._charge(endpoint)
+        if validate:
+            self._transport.validate_response(response, endpoint)
+        return response
+
+    def _charge(self, endpoint: Endpoint) -> None:
+        if endpoint.charged:
+            self.charged += 1
+            if self._on_charged is not None:
+                self._on_charged()
 
     def export_clicks(
         self, day: dt.date, filters: dict[str, list[str]], program_id: str | None = None
@@ -107,7 +135,10 @@ class ImpactApi:
     ) -> str:
         params: dict[str, t.Any] = {"Date": day.isoformat(), "ResultFormat": "JSON", **filters}
         url = self._base + self._paths.click_export(program_id)
-        response = self._send(Endpoint.CLICK_EXPORT, "GET", url, params=params)
+        # Every resent ClickExport is charged again: wait longer before calling it lost.
+        response = self._send(
+            Endpoint.CLICK_EXPORT, "GET", url, params=params, read_timeout_factor=3
+        )
         body = json_body(response, f"ClickExport for {day}")
         if (message := error_message(body)) is not None:
             msg = f"ClickExport for {day} was refused by impact.com: {message}"
@@ -176,7 +207,7 @@ class ImpactApi:
         params: dict[str, t.Any] = {"Page": page} if page > 1 else {}
         response = self._send(
             Endpoint.DOWNLOAD, "GET", url, params=params, stream=True, follow_redirects=True,
-            check=False,
+            validate=False,
         )  # fmt: skip
         if response.history and _expired(response):  # the signed URL has expired
             response.close()

@@ -23,6 +23,10 @@ class AuthError(ApiError):
     """Bad credentials (401) or a token without the needed scope (403)."""
 
 
+class UnreachableError(ApiError):
+    """Nothing that speaks impact.com's API answers at ``api_url`` (a fast, clear failure)."""
+
+
 class JobGoneError(ApiError):
     """impact.com no longer knows a job (404): e.g. a job id from an old state."""
 

@@ -142,7 +142,6 @@ class LookbackRefresh:
             )
             return None
         self._state.mark_replayed(day, today)  # before the call: never twice a day
-        self._allowance.spend()
         self._checkpoint()
         try:
             self._api.replay(job_id)

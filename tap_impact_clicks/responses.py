@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import typing as t
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_impact_clicks import quota
 from tap_impact_clicks.endpoints import Endpoint
-from tap_impact_clicks.errors import ApiError, AuthError, JobGoneError
+from tap_impact_clicks.errors import ApiError, AuthError, JobGoneError, UnreachableError
 
 if t.TYPE_CHECKING:
     import requests
@@ -106,7 +107,14 @@ def json_body(response: requests.Response, what: str) -> t.Any:  # noqa: ANN401
 
     Raises:
         RetriableAPIError: The body is not JSON.
+        UnreachableError: An HTML page: ``api_url`` is not impact.com's API.
     """
+    if "html" in response.headers.get("Content-Type", "").lower():
+        msg = (
+            f"{host_port(response.url)} is not the impact.com API: {what} answered "
+            f"{response.status_code} with an HTML page (check api_url)"
+        )
+        raise UnreachableError(msg)
     try:
         return response.json()
     except ValueError:
@@ -166,3 +174,17 @@ def parse_job(job_id: str, body: object, response: requests.Response) -> JobInfo
         percent=_to_float(body.get("PercentageComplete")),
         message=status_message if isinstance(status_message, str) else None,
     )
+
+
+def host_port(url: str | None) -> str:
+    """``host:port`` of a URL, for messages (never its path or query).
+
+    Args:
+        url: The URL.
+
+    Returns:
+        E.g. ``api.impact.com:443``.
+    """
+    parts = urlsplit(url or "")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.hostname}:{port}"

@@ -68,7 +68,12 @@ class ClicksStream(ImpactHttpStream):
         state = SyncState(stream_state, settings.filter_key())
         allowance = self._quota.allowance(stream_state, program, settings.program_ids)
         paths = AccountPaths(settings.account_sid, settings.is_brand)
-        api = ImpactApi(self, settings.api_url, paths)
+
+        def charged() -> None:  # counted, and kept in the state at once
+            allowance.spend()
+            self.checkpoint()
+
+        api = ImpactApi(self, settings.api_url, paths, on_charged=charged)
         normaliser = Normaliser(settings.timezone if settings.timezone_name else None)
         single = settings.program_ids[0] if len(settings.program_ids) == 1 else None
         with RecordFlow() as flow:
@@ -87,12 +92,14 @@ class ClicksStream(ImpactHttpStream):
             finally:
                 self.close_request_counters()
                 self.logger.info(
-                    "%sSync finished: %d day(s), %d refreshed, %d record(s); API calls: %s.",
+                    "%sSync finished: %d day(s), %d refreshed, %d record(s); API calls: %s; "
+                    "charged against the daily limit: %d.",
                     f"Program {program}: " if program else "",
                     sync.days_done,
                     sync.days_refreshed,
                     emitter.records,
                     ", ".join(f"{k} {v}" for k, v in sorted(api.calls.items())) or "none",
+                    api.charged,
                 )
         partitions = self.partitions or []
         if partitions and context == partitions[-1] and self._failures:

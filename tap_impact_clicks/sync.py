@@ -219,7 +219,6 @@ class DaySync:
             self._allowance.exhaust(exc.retry_after)
             self._checkpoint()
             raise
-        self._allowance.spend()
         self._state.add_job(
             PendingJob(
                 day=day,
@@ -235,8 +234,6 @@ class DaySync:
     def _before_replay(self, _job: TrackedJob) -> None:
         if not self._allowance.available():
             raise QuotaExhaustedError(None)
-        self._allowance.spend()
-        self._checkpoint()
 
     def _report_stop(self, days: list[dt.date], left: list[dt.date]) -> None:
         left = sorted(set(left))

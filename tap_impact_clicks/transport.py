@@ -11,22 +11,23 @@ drops them there itself (``Session.rebuild_auth``).
 
 from __future__ import annotations
 
+import logging
 import threading
 import typing as t
 from functools import cached_property
 
 import backoff
+import requests
 from requests.auth import HTTPBasicAuth
 from singer_sdk import metrics
 from typing_extensions import override
 
 from tap_impact_clicks import ratelimit, responses
+from tap_impact_clicks.errors import UnreachableError
 from tap_impact_clicks.sdk_hooks import HookedStream
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator
-
-    import requests
 
     from tap_impact_clicks.endpoints import Endpoint
     from tap_impact_clicks.settings import Settings
@@ -36,10 +37,99 @@ if t.TYPE_CHECKING:
 MAX_RETRY_WAIT = 3600.0
 MAX_TRIES = 8
 ACCEPT_JSON = {"Accept": "application/json"}
+#: Tries before a host where nothing answers (refused, unknown, bad TLS) fails the run.
+UNREACHABLE_TRIES = 3
+#: Seconds to wait for a connection (a reachable host accepts one at once).
+CONNECT_TIMEOUT = 15.0
+#: The wait between those tries (seconds).
+UNREACHABLE_WAIT = 2.0
+
+
+def unreachable_cause(exc: BaseException) -> str | None:
+    """Why nothing answered, in plain words, when it is not worth a long backoff.
+
+    Args:
+        exc: A requests exception.
+
+    Returns:
+        "connection refused", "name not resolved" or "TLS handshake failed"; None for
+        failures worth retrying at length (read timeouts, resets, a 5xx, a 429).
+    """
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS handshake failed"
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connection timed out"
+    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(
+        exc, requests.exceptions.ReadTimeout
+    ):
+        return None
+    text = str(exc)
+    if "NameResolutionError" in text or "Name or service not known" in text:
+        return "name not resolved"
+    if "Connection refused" in text:
+        return "connection refused"
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    """A failure in plain words (for retry lines), never a URL's query.
+
+    Args:
+        exc: The exception.
+
+    Returns:
+        The words.
+    """
+    if isinstance(exc, requests.exceptions.ReadTimeout):
+        return "no answer in time (read timeout)"
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        return "a truncated body"
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return unreachable_cause(exc) or "the connection was dropped"
+    return str(exc) or type(exc).__name__
+
+
+class SecretFilter(logging.Filter):
+    """Masks a secret wherever a log line would carry it (e.g. a URL urllib3 logs at DEBUG)."""
+
+    def __init__(self, secret: str) -> None:
+        """Remember the secret.
+
+        Args:
+            secret: The value to mask.
+        """
+        super().__init__()
+        self.secret = secret
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        if self.secret:
+            message = record.getMessage()
+            if self.secret in message:
+                record.msg, record.args = message.replace(self.secret, "***"), None
+        return True
+
+
+#: Loggers whose lines may carry a request's URL.
+_URL_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
+
+
+class _BackoffLinesFilter(logging.Filter):
+    """Drops the backoff library's own lines: the tap logs one line per retry itself."""
+
+    @override
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.pathname.replace("\\", "/").endswith("backoff/_common.py")
+            and str(record.msg).startswith(("Backing off", "Giving up"))
+        )
 
 
 class ImpactHttpStream(HookedStream):
     """HTTP machinery for impact.com: one ``send`` per call, told which endpoint it is."""
+
+    #: Connection failures in a row that retrying will not fix (see ``unreachable_cause``).
+    _unreachable = 0
 
     @property
     def settings(self) -> Settings:
@@ -65,6 +155,22 @@ class ImpactHttpStream(HookedStream):
     def authenticator(self) -> HTTPBasicAuth:
         return HTTPBasicAuth(self.settings.account_sid, self.settings.auth_token)
 
+    @override
+    def request_decorator(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
+        self._install_log_filters()
+        return super().request_decorator(func)
+
+    def _install_log_filters(self) -> None:
+        """One line per retry (not backoff's own too), and the auth token masked everywhere."""
+        if not any(isinstance(f, _BackoffLinesFilter) for f in self.logger.filters):
+            self.logger.addFilter(_BackoffLinesFilter())
+        token = self.settings.auth_token
+        for name in (self.logger.name, *_URL_LOGGERS):
+            logger = logging.getLogger(name)
+            for old in [f for f in logger.filters if isinstance(f, SecretFilter)]:
+                logger.removeFilter(old)
+            logger.addFilter(SecretFilter(token))
+
     @cached_property
     def _hourly(self) -> ratelimit.HourlyBudget:
         return ratelimit.HourlyBudget()
@@ -87,6 +193,7 @@ class ImpactHttpStream(HookedStream):
         stream: bool = False,
         follow_redirects: bool = False,
         check: bool = True,
+        read_timeout_factor: float = 1.0,
     ) -> requests.Response:
         """Send one request (no retry: wrap the caller in :meth:`retrying`).
 
@@ -98,17 +205,37 @@ class ImpactHttpStream(HookedStream):
             stream: Leave the body unread (a result file).
             follow_redirects: Follow a redirect (a result's signed URL, credentials dropped).
             check: Validate the answer (off when the caller reads its status itself).
+            read_timeout_factor: Wait this many times ``request_timeout`` for the answer.
 
         Returns:
             The answer.
+
+        Raises:
+            UnreachableError: Nothing answered, several times in a row, for a reason
+                retrying will not fix (refused, unknown host, TLS).
         """
         self._hourly.pause_if_low()
         prepared = self.build_prepared_request(
             method=method, url=url, params=params or {}, headers=ACCEPT_JSON
         )
-        response = self.requests_session.send(
-            prepared, timeout=self.timeout, allow_redirects=follow_redirects, stream=stream
-        )
+        timeout = (min(self.timeout, CONNECT_TIMEOUT), self.timeout * read_timeout_factor)
+        try:
+            response = self.requests_session.send(
+                prepared, timeout=timeout, allow_redirects=follow_redirects, stream=stream
+            )
+        except requests.exceptions.ConnectionError as exc:
+            cause = unreachable_cause(exc)
+            if cause is None:
+                raise
+            self._unreachable += 1
+            if self._unreachable >= UNREACHABLE_TRIES:
+                msg = (
+                    f"could not reach impact.com at {responses.host_port(prepared.url)}: "
+                    f"{cause} ({self._unreachable} tries; check api_url and the network)"
+                )
+                raise UnreachableError(msg) from None
+            raise
+        self._unreachable = 0
         self._count(endpoint.value)
         self.log_request_duration(endpoint.value, response)
         self._hourly.note(response)
@@ -157,6 +284,8 @@ class ImpactHttpStream(HookedStream):
         next(fallback)  # expo yields a priming 0 first
 
         def wait(exc: Exception) -> float:
+            if unreachable_cause(exc) is not None:
+                return UNREACHABLE_WAIT
             asked = ratelimit.retry_after(getattr(exc, "response", None))
             if asked is not None:
                 return min(asked, MAX_RETRY_WAIT)
@@ -171,7 +300,7 @@ class ImpactHttpStream(HookedStream):
     @override
     def backoff_handler(self, details: t.Any) -> None:
         exc = details.get("exception")
-        reason = (str(exc) or type(exc).__name__) if exc is not None else "an error"
+        reason = describe(exc) if exc is not None else "an error"
         self.logger.warning(
             "Retrying after %s (attempt %d of %d) in %.1f s.",
             reason,
