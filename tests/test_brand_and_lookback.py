@@ -83,28 +83,57 @@ def test_brand_dates_from_2024_04_10_are_accepted(make_sandbox):
 
 def test_one_programs_failure_neither_blocks_nor_repeats_another(make_sandbox):
     box = make_sandbox(latency=30)
-    # Program 1001's export of 03-06 fails twice; 1002 is fine.
+    # Only program 1001's export of 03-06 fails, twice (its first run and the replay).
     config = brand_config(box, start_date="2026-03-05", end_date="2026-03-07")
-    box.config.job_script["2026-03-06"] = ["FAILED", "FAILED"]
-    box.config.factory = box.config.factory  # same data
+    box.config.job_script["2026-03-06/1001"] = ["FAILED", "FAILED"]
+    days = [dt.date(2026, 3, d) for d in (5, 6, 7)]
+    truth = {
+        (p, day.isoformat()): len(box.truth(day, {"ProgramId": [p]}, brand=True))
+        for p in PROGRAMS
+        for day in days
+    }
+
+    def by_program_and_day(records):
+        counts = {}
+        for record in records:
+            key = (record["ProgramId"], record["export_date"])
+            counts[key] = counts.get(key, 0) + 1
+        return counts
+
     run = run_tap(config)
     assert run.error is not None
     assert "program 1001" in str(run.error)
+    assert "program 1002" not in str(run.error)
     bookmarks = program_bookmarks(run)
     assert bookmarks["1001"]["replication_key_value"] == "2026-03-05"
-    assert "2026-03-06" in bookmarks["1001"]["jobs"]
-    # 1002's 03-06 job fails the same way in the sandbox: both stop there, independently.
-    # Make the next run succeed: 1001 resumes its job, nobody repeats an export.
-    exports = list(box.export_dates)
+    assert "2026-03-06" in bookmarks["1001"]["jobs"]  # kept, to be resumed
+    # 1002 was neither blocked nor affected: all its days synced in that same run.
+    assert bookmarks["1002"]["replication_key_value"] == "2026-03-07"
+    assert bookmarks["1002"]["jobs"] == {}
+    first = by_program_and_day(run.records)
+    assert {k: n for k, n in first.items() if k[0] == "1002"} == {
+        k: n for k, n in truth.items() if k[0] == "1002"
+    }
+    assert {k for k in first if k[0] == "1001"} <= {("1001", "2026-03-05")}
+    failed = [j for j in box.jobs.values() if j.program_id == "1001" and j.day == days[1]]
+    assert [j.runs for j in failed] == [2]  # replayed once, then given up
+    assert all(j.runs == 1 for j in box.jobs.values() if j.program_id == "1002")
+    # The next run (nothing fails any more) resumes 1001's kept job; nobody exports again.
     box.config.job_script.clear()
     again = run_tap(config, run.last_state)
     assert again.error is None
-    assert sorted(box.export_dates) == sorted(exports)
     done = program_bookmarks(again)
     assert {p: b["replication_key_value"] for p, b in done.items()} == {
         "1001": "2026-03-07",
         "1002": "2026-03-07",
     }
+    assert all(b["jobs"] == {} for b in done.values())
+    second = by_program_and_day(again.records)
+    assert all(p == "1001" for p, _ in second)
+    # Every program's day was exported once, and its clicks emitted once, over both runs.
+    assert box.count("ClickExport") == len(box.jobs) == len(PROGRAMS) * len(days)
+    assert {(j.program_id, j.day.isoformat()) for j in box.jobs.values()} == set(truth)
+    assert by_program_and_day(run.records + again.records) == {k: n for k, n in truth.items() if n}
 
 
 def test_daily_limit_is_shared_fairly_between_programs(make_sandbox):

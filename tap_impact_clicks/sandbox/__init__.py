@@ -1,4 +1,4 @@
-"""A built-in impact.com sandbox: ClickExport, Jobs, Download and Replay on loopback."""
+"""A built-in impact.com sandbox on loopback: ClickExport, Jobs and their list, Download, Replay."""
 
 from __future__ import annotations
 
