@@ -56,8 +56,10 @@ def summary(path: str) -> tuple[int, int, int]:
         path: The DuckDB file.
 
     Returns:
-        (rows, days, programs).
+        (rows, days, programs); all 0 before the first load.
     """
+    if not (PROJECT_ROOT / path).exists():
+        return 0, 0, 0
     python = PROJECT_ROOT / ".meltano/loaders/target-duckdb/venv/bin/python"
     code = (
         "import duckdb,sys;"
@@ -96,8 +98,10 @@ def main() -> None:
         )
     (PROJECT_ROOT / "output").mkdir(exist_ok=True)
     meltano = meltano_executable()
+    warehouse = env.get("TARGET_DUCKDB_FILEPATH", WAREHOUSES[environment])
     try:
         _run([meltano, "install"], env)
+        before = summary(warehouse)[0]
         _run(
             [meltano, f"--environment={environment}", "run", "tap-impact-clicks", "target-duckdb"],
             env,
@@ -105,12 +109,11 @@ def main() -> None:
     finally:
         if sandbox is not None:
             sandbox.stop()
-    warehouse = env.get("TARGET_DUCKDB_FILEPATH", WAREHOUSES[environment])
     rows, days, programs = summary(warehouse)
-    exports = f", {sandbox.count('ClickExport')} ClickExport call(s) this run" if sandbox else ""
+    exports = f" with {sandbox.count('ClickExport')} ClickExport call(s)" if sandbox else ""
     sys.stdout.write(
-        f"Loaded into {warehouse} (table impact.clicks): "
-        f"{rows} rows, {days} days, {programs} programs{exports}.\n"
+        f"This run added {rows - before} row(s){exports}; {warehouse} (table impact.clicks) "
+        f"now holds {rows} rows, {days} days, {programs} programs.\n"
     )
 
 

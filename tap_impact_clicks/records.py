@@ -59,7 +59,9 @@ SCHEMA: dict[str, t.Any] = th.PropertiesList(
     *(_prop(name, th.DateTimeType()) for name in DATETIME_FIELDS),
     *(_prop(name, th.NumberType()) for name in NUMBER_FIELDS),
     *(_prop(name, th.BooleanType()) for name in BOOLEAN_FIELDS),
-    _prop(EXTRA_FIELDS, th.ObjectType(additional_properties=True)),
+    # An open object with no "properties" key: the SDK's flattening then keeps it whole (as
+    # JSON text) instead of dropping it from the SCHEMA while records carry its members.
+    _prop(EXTRA_FIELDS, th.CustomType({"type": ["object", "null"], "additionalProperties": True})),
 ).to_dict()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from tap_impact_clicks.records import Normaliser
 from tests.helpers import base_config, run_tap
@@ -106,3 +107,18 @@ def test_synced_records_match_the_schema_types(make_sandbox):
     assert any("extra_fields" in r for r in run.records)
     assert any(r.get("CustomerCountry") == "NA" for r in run.records)
     assert any(r.get("SubId1") for r in run.records if "PartnerRelated" not in r)
+
+
+def test_flattening_declares_every_key_and_keeps_unknown_fields(make_sandbox):
+    box = make_sandbox()
+    config = base_config(box.url, start_date="2026-03-05", end_date="2026-03-05",
+                         flattening_enabled=True, flattening_max_depth=3)  # fmt: skip
+    run = run_tap(config)
+    assert run.error is None
+    schema = next(m for m in run.messages if m["type"] == "SCHEMA")["schema"]["properties"]
+    assert schema["extra_fields"]["type"] == ["string", "null"]
+    for record in run.records:
+        assert set(record) <= set(schema), set(record) - set(schema)
+    kept = [r["extra_fields"] for r in run.records if r.get("extra_fields")]
+    assert kept, "the sandbox sends LoyaltyTier, which the schema does not know"
+    assert all(json.loads(k) == {"LoyaltyTier": "gold"} for k in kept)
