@@ -12,6 +12,7 @@ from tap_impact_clicks.emit import DayEmitter
 from tap_impact_clicks.endpoints import AccountPaths
 from tap_impact_clicks.errors import JobError, TapImpactError
 from tap_impact_clicks.flow import RecordFlow
+from tap_impact_clicks.maps_check import check_stream_maps
 from tap_impact_clicks.quota import ExportQuota
 from tap_impact_clicks.records import KEY_PROPERTIES, SCHEMA, Normaliser
 from tap_impact_clicks.state import REPLICATION_KEY, SyncState
@@ -52,6 +53,21 @@ class ClicksStream(ImpactHttpStream):
             return [{"program_id": program} for program in self.settings.program_ids]
         return None
 
+    @override
+    def progress(self) -> str:
+        contexts: list[dict[str, t.Any] | None] = list(self.partitions or []) or [None]
+        parts = []
+        for context in contexts:
+            state = self.get_context_state(context)
+            who = f"program {context['program_id']}: " if context else ""
+            jobs = state.get("jobs") or {}
+            through = state.get("replication_key_value") or "no day yet"
+            parts.append(
+                f"{who}synced through {through}, {len(jobs)} submitted export job(s) kept "
+                "in the state"
+            )
+        return "; ".join(parts)
+
     @cached_property
     def _quota(self) -> ExportQuota:
         """Today's export calls across the account: one ledger for every program."""
@@ -60,8 +76,19 @@ class ClicksStream(ImpactHttpStream):
             self.settings.daily_export_limit, [self.get_context_state(c) for c in contexts]
         )
 
+    _maps_checked = False
+
+    def _check_maps(self) -> None:
+        """Try stream maps and selection once on a sample record, before any export."""
+        if not self._maps_checked:
+            mask = self.mask.items()
+            selected = {crumb[-1]: on for crumb, on in mask if crumb[:1] == ("properties",)}
+            check_stream_maps(self.name, self.schema, selected, self.stream_maps, self.config)
+            self._maps_checked = True
+
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        self._check_maps()
         settings = self.settings
         program = str(context["program_id"]) if context else None
         stream_state = self.get_context_state(context)

@@ -67,7 +67,11 @@ def base_config(url: str, **overrides: t.Any) -> dict[str, t.Any]:
     return {k: v for k, v in config.items() if v is not None}
 
 
-def run_tap(config: dict[str, t.Any], state: dict[str, t.Any] | None = None) -> Run:
+def run_tap(
+    config: dict[str, t.Any],
+    state: dict[str, t.Any] | None = None,
+    catalog: dict[str, t.Any] | None = None,
+) -> Run:
     """Run the tap in this process; return its messages and logs (errors are captured)."""
     out = io.StringIO()
     log_stream = io.StringIO()
@@ -75,7 +79,7 @@ def run_tap(config: dict[str, t.Any], state: dict[str, t.Any] | None = None) -> 
     error: BaseException | None = None
     try:
         with contextlib.redirect_stdout(out):
-            tap = TapImpactClicks(config=config, state=state)
+            tap = TapImpactClicks(config=config, state=state, catalog=catalog)
             try:
                 tap.sync_all()
             finally:

@@ -149,3 +149,35 @@ def test_result_reader_shapes(chunk, whole):
 def test_result_reader_refuses_broken_bodies(raw, whole):
     with pytest.raises(CorruptBodyError):
         list(ResultReader(io.BytesIO(raw), chunk=5, whole=whole))
+
+
+@pytest.mark.parametrize(
+    ("maps", "catalog_deselects", "named"),
+    [
+        (
+            {"clicks": {"clicks_per_id": "nosuchfn(Id)"}},
+            None,
+            "clicks.clicks_per_id = 'nosuchfn(Id)'",
+        ),
+        ({"clicks": {"ip": "IpAddress + '!'"}}, "IpAddress", "clicks.ip = \"IpAddress + '!'\""),
+    ],
+)
+def test_a_broken_stream_map_stops_before_any_export(make_sandbox, maps, catalog_deselects, named):
+    from tap_impact_clicks.errors import SettingError  # noqa: PLC0415
+    from tap_impact_clicks.tap import TapImpactClicks  # noqa: PLC0415
+
+    box = make_sandbox()
+    config = base_config(box.url, start_date="2026-03-05", end_date="2026-03-06", stream_maps=maps)
+    if catalog_deselects is None:
+        run = run_tap(config)
+    else:
+        catalog = TapImpactClicks(config=config, validate_config=False).catalog_dict
+        for entry in catalog["streams"][0]["metadata"]:
+            if entry["breadcrumb"] == ["properties", catalog_deselects]:
+                entry["metadata"]["selected"] = False
+        run = run_tap(config, catalog=catalog)
+    assert isinstance(run.error, SettingError)
+    assert str(run.error).startswith(f"stream_maps: {named} fails on a sample record")
+    assert "\n" not in str(run.error)
+    assert box.count("ClickExport") == 0
+    assert run.records == []
