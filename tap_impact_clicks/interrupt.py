@@ -17,12 +17,13 @@ import threading
 import typing as t
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 #: Set when a stop was asked for; every interruptible sleep waits on it.
 STOP = threading.Event()
 _received: list[int] = []
 _critical = threading.local()
+_finisher: list[Callable[[Interrupted], None]] = []
 
 
 class Interrupted(BaseException):
@@ -36,6 +37,8 @@ class Interrupted(BaseException):
         """
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        #: How far the run got, set by the tap once the last STATE is out.
+        self.summary = "stopped before any stream synced"
 
     @property
     def exit_code(self) -> int:
@@ -102,6 +105,25 @@ def critical() -> Iterator[None]:
         _critical.depth -= 1
     if threading.current_thread() is threading.main_thread():
         check()
+
+
+def set_finisher(finisher: Callable[[Interrupted], None]) -> None:
+    """Name what writes the last STATE when a signal stopped the run (the running tap).
+
+    Args:
+        finisher: Called by :func:`finish` with the stop.
+    """
+    _finisher[:] = [finisher]
+
+
+def finish(stop: Interrupted) -> None:
+    """Let the running tap write its last STATE and set ``stop.summary``.
+
+    Args:
+        stop: The stop.
+    """
+    for finisher in _finisher:
+        finisher(stop)
 
 
 def reset() -> None:

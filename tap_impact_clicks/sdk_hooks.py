@@ -22,6 +22,8 @@ private members of the SDK here, and nowhere else:
   for the requests the tap sends itself (see :mod:`tap_impact_clicks.transport`).
 - ``PluginBase._validate_config`` (overridden in :mod:`tap_impact_clicks.tap`): the settings'
   one-line errors.
+- ``Tap._handle_termination`` (overridden): SIGINT/SIGTERM stop the run with exit 130/143
+  after a last STATE (:mod:`tap_impact_clicks.interrupt`), instead of the SDK's exit 0.
 
 :data:`PRIVATE_HOOKS` lists each with the parameters the tap relies on;
 ``tests/test_sdk_hooks.py`` fails when the SDK renames or changes one of them.
@@ -32,6 +34,7 @@ from __future__ import annotations
 import typing as t
 from functools import cached_property
 
+from singer_sdk import Tap
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.plugin_base import PluginBase
@@ -39,11 +42,13 @@ from singer_sdk.streams import RESTStream, Stream
 from singer_sdk.streams.rest import _HTTPStream
 from typing_extensions import override
 
+from tap_impact_clicks import interrupt
 from tap_impact_clicks.writer import BufferedMsgSpecWriter
 
 if t.TYPE_CHECKING:
+    from types import FrameType
+
     import requests
-    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
 
 #: (SDK class, private member, the parameters the tap relies on, in order).
@@ -59,6 +64,7 @@ PRIVATE_HOOKS: tuple[tuple[type[t.Any], str, tuple[str, ...]], ...] = (
         ("self", "endpoint", "response", "context", "extra_tags"),
     ),
     (PluginBase, "_validate_config", ("self", "raise_errors")),
+    (Tap, "_handle_termination", ("self", "signum", "frame")),
 )
 #: Private attributes of a Stream instance the tap reads.
 PRIVATE_STREAM_ATTRIBUTES = ("_tap", "_stream_version", "state_manager")
@@ -128,6 +134,14 @@ class HookedStream(RESTStream[t.Any]):
         if self.ABORT_AT_RECORD_COUNT is not None:  # --test / dry runs stop after a record
             writer.flush()
 
+    def progress(self) -> str:
+        """How far the sync got, in words (for the line a stopped run ends with).
+
+        Returns:
+            The words.
+        """
+        return f"stream {self.name}"
+
     def checkpoint(self) -> None:
         """Write a STATE message with the state as it is now."""
         self.state_manager.is_flushed = False
@@ -143,3 +157,37 @@ class HookedStream(RESTStream[t.Any]):
         self._write_request_duration_log(
             endpoint=endpoint, response=response, context=None, extra_tags=None
         )
+
+
+
+class HookedTap(Tap):
+    """A tap that stops on SIGINT/SIGTERM with a last STATE and a non-zero exit."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
+        """Create the tap; it writes the last STATE if a signal stops the run.
+
+        Args:
+            *args: Passed to :class:`singer_sdk.Tap`.
+            **kwargs: Passed to :class:`singer_sdk.Tap`.
+        """
+        super().__init__(*args, **kwargs)
+        interrupt.set_finisher(self._write_last_state)
+
+    @override
+    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
+        interrupt.handle(signum)
+
+    def _write_last_state(self, stop: interrupt.Interrupted) -> None:
+        """Write every stream's state as it is, and say how far the run got."""
+        with interrupt.critical():
+            writer = self.message_writer
+            if isinstance(writer, BufferedMsgSpecWriter):
+                writer.discard_partial()
+            lines = []
+            for stream in self.streams.values():
+                if isinstance(stream, HookedStream):
+                    stream.checkpoint()
+                    lines.append(stream.progress())
+            if isinstance(writer, BufferedMsgSpecWriter):
+                writer.flush()
+        stop.summary = "; ".join(lines) + "; the next run resumes there"
