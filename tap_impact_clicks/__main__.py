@@ -7,8 +7,9 @@ import sys
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
+from typing_extensions import override
 
-from tap_impact_clicks.errors import TapImpactError
+from tap_impact_clicks.errors import SettingError, TapImpactError
 from tap_impact_clicks.tap import TapImpactClicks
 
 EXIT_FAILURE = 1
@@ -24,16 +25,68 @@ def _one_line(exc: BaseException) -> str:
     return " ".join(text.split())
 
 
+class _HeldLogs(logging.Handler):
+    """Holds the root logger's records back until the config has been checked.
+
+    The SDK logs a few start-up lines (version, "Parsing env var…") before it checks the
+    config: a config error drops them and is the only line on stderr; otherwise they are
+    shown, in order, as soon as the check is done.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._root = logging.getLogger()
+        self._handlers = list(self._root.handlers)
+        self._records: list[logging.LogRecord] = []
+        for handler in self._handlers:
+            self._root.removeHandler(handler)
+        self._root.addHandler(self)
+
+    @override
+    def emit(self, record: logging.LogRecord) -> None:
+        self._records.append(record)
+
+    def show(self) -> None:
+        """Show the held lines, and let the next ones through."""
+        records, self._records = self._records, []
+        self._restore()
+        for record in records:
+            for handler in self._handlers:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+
+    def forget(self) -> None:
+        """Forget the held lines, and let the next ones through."""
+        self._records = []
+        self._restore()
+
+    def _restore(self) -> None:
+        if self in self._root.handlers:
+            self._root.removeHandler(self)
+            for handler in self._handlers:
+                self._root.addHandler(handler)
+
+
 def main() -> None:
     """Run the tap; errors end the run with one line on stderr and a non-zero exit."""
+    command = TapImpactClicks.cli  # this sets up the SDK's logging
+    held = _HeldLogs()
+    TapImpactClicks.on_config_checked = held.show
     try:
-        TapImpactClicks.cli()
+        command()
+    except SettingError as exc:
+        held.forget()
+        _fail(_one_line(exc))
     except (TapImpactError, FatalAPIError, RetriableAPIError, requests.RequestException) as exc:
+        held.show()
         _fail(_one_line(exc))
     except ValueError as exc:  # json's or simplejson's JSONDecodeError, from --state etc.
         if type(exc).__name__ != "JSONDecodeError":
             raise
+        held.show()
         _fail(f"a --config, --state or --catalog file is not valid JSON ({exc})")
+    finally:
+        held.show()
 
 
 def _fail(message: str) -> None:

@@ -1,4 +1,10 @@
-"""Settings: the config schema users see, and the validated view the code uses."""
+"""Settings: the config schema users see, and the validated view the code uses.
+
+The schema (`CONFIG_SCHEMA`) says each setting's type, allowed values, bounds and default
+once; the SDK validates the config against it (see `config_check`). `Settings.from_config`
+adds what a schema cannot say: dates parse and are in order, the time zone exists, `api_url`
+is an http(s) URL, and the brand rules.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,6 @@ import datetime as dt
 import re
 import typing as t
 from dataclasses import dataclass
-from decimal import Decimal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -14,28 +19,35 @@ from singer_sdk import typing as th
 
 from tap_impact_clicks.errors import SettingError
 
-DEFAULT_API_URL = "https://api.impact.com"
-DEFAULT_POLL_INTERVAL = 5.0
-DEFAULT_JOB_TIMEOUT = 7200.0
-DEFAULT_DAILY_EXPORT_LIMIT = 10
-DEFAULT_REQUEST_TIMEOUT = 300.0
 #: With no `timezone`, a day has ended only once it has ended everywhere: UTC-12.
 SAFEST_TIMEZONE = dt.timezone(dt.timedelta(hours=-12), "UTC-12")
+
+#: Brand click exports only cover dates after this one.
+BRAND_FIRST_EXCLUDED_DATE = dt.date(2024, 4, 9)
 
 #: YYYY-MM-DD, optionally with a midnight-style time part (as some orchestrators send dates).
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$")
 
-CONFIG_SCHEMA = th.PropertiesList(
+#: Not empty and not only blanks.
+NOT_BLANK = r"\S"
+
+
+def _id_list() -> th.ArrayType[th.CustomType]:
+    """A list of ids: non-blank strings, or whole numbers (YAML turns ``[123]`` into numbers)."""
+    return th.ArrayType(th.CustomType({"type": ["string", "integer"], "pattern": NOT_BLANK}))
+
+
+CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
     th.Property(
         "account_sid",
-        th.StringType(min_length=1),
+        th.StringType(min_length=1, pattern=NOT_BLANK),
         required=True,
         title="Account SID",
         description="impact.com Account SID: the Basic-auth user and the path segment.",
     ),
     th.Property(
         "auth_token",
-        th.StringType(min_length=1),
+        th.StringType(min_length=1, pattern=NOT_BLANK),
         required=True,
         secret=True,
         title="Auth Token",
@@ -70,7 +82,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     th.Property(
         "api_url",
         th.StringType(),
-        default=DEFAULT_API_URL,
+        default="https://api.impact.com",
         title="API URL",
         description="Base URL of the impact.com API (the sandbox and tests point it elsewhere).",
     ),
@@ -86,7 +98,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "program_ids",
-        th.ArrayType(th.StringType()),
+        _id_list(),
         title="Program IDs",
         description=(
             "Partner: only clicks of these programs (repeated `ProgramId` filters). Brand "
@@ -95,19 +107,19 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "media_ids",
-        th.ArrayType(th.StringType()),
+        _id_list(),
         title="Media IDs",
         description="Brand only: only clicks from these partners (repeated `MediaId` filters).",
     ),
     th.Property(
         "ad_ids",
-        th.ArrayType(th.StringType()),
+        _id_list(),
         title="Ad IDs",
         description="Only clicks on these ads (sent as repeated `AdId` filters).",
     ),
     th.Property(
         "sub_ids",
-        th.ArrayType(th.StringType()),
+        _id_list(),
         title="Sub IDs",
         description=(
             "Partner only: only clicks carrying these Sub IDs (repeated `SubId` filters)."
@@ -122,8 +134,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "job_poll_interval",
-        th.NumberType(),
-        default=DEFAULT_POLL_INTERVAL,
+        th.DecimalType(minimum=0),
+        default=5,
         title="Job poll interval",
         description=(
             "Seconds before the first status poll of an export job (fractions allowed); "
@@ -132,8 +144,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "job_timeout",
-        th.NumberType(),
-        default=DEFAULT_JOB_TIMEOUT,
+        th.DecimalType(exclusive_minimum=0),
+        default=7200,
         title="Job timeout",
         description=(
             "Seconds the tap waits for one export job (counted from when it starts waiting on "
@@ -143,8 +155,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_concurrent_jobs",
-        th.IntegerType(),
-        default=DEFAULT_DAILY_EXPORT_LIMIT,
+        th.IntegerType(minimum=1),
+        default=10,
         title="Max concurrent jobs",
         description=(
             "Export jobs kept in flight at once (days submitted ahead of the one being "
@@ -153,8 +165,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "daily_export_limit",
-        th.IntegerType(),
-        default=DEFAULT_DAILY_EXPORT_LIMIT,
+        th.IntegerType(minimum=1),
+        default=10,
         title="Daily export limit",
         description=(
             "ClickExport (and Replay) calls impact.com allows per day; the tap never plans "
@@ -163,8 +175,8 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "request_timeout",
-        th.NumberType(),
-        default=DEFAULT_REQUEST_TIMEOUT,
+        th.DecimalType(exclusive_minimum=0),
+        default=300,
         title="Request timeout",
         description=(
             "Seconds to wait for impact.com to answer one HTTP request (connect and each "
@@ -173,7 +185,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "lookback_days",
-        th.IntegerType(),
+        th.IntegerType(minimum=0),
         default=0,
         title="Lookback days",
         description=(
@@ -185,8 +197,13 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
 ).to_dict()
 
-#: Brand click exports only cover dates after this one.
-BRAND_FIRST_EXCLUDED_DATE = dt.date(2024, 4, 9)
+#: The tap's own settings (the SDK adds its builtin ones to the tap's schema at run time).
+SETTING_NAMES: tuple[str, ...] = tuple(CONFIG_SCHEMA["properties"])
+
+#: Each setting's default, as the schema says it (settings without one are absent).
+DEFAULTS: t.Mapping[str, t.Any] = {
+    name: prop["default"] for name, prop in CONFIG_SCHEMA["properties"].items() if "default" in prop
+}
 
 
 @dataclass(frozen=True)
@@ -208,10 +225,10 @@ class Settings:
     job_timeout: float
     max_concurrent_jobs: int
     daily_export_limit: int
-    account_type: str = "partner"
-    media_ids: tuple[str, ...] = ()
-    lookback_days: int = 0
-    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    account_type: str
+    media_ids: tuple[str, ...]
+    lookback_days: int
+    request_timeout: float
 
     @property
     def is_brand(self) -> bool:
@@ -224,7 +241,11 @@ class Settings:
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> Settings:
-        """Validate a config mapping.
+        """Build the settings from a config that passed the schema check.
+
+        Types, allowed values and bounds are the schema's (`config_check.check_config` runs
+        it first); this adds the checks a schema cannot express. Missing or null settings
+        take the schema's default.
 
         Args:
             config: The tap's config.
@@ -235,45 +256,40 @@ class Settings:
         Raises:
             SettingError: A setting is missing or wrong; the message names it.
         """
-        start = _date(config, "start_date", required=True)
-        end = _date(config, "end_date", required=False)
-        if start is None:  # pragma: no cover - _date raised already
-            msg = "start_date: missing"
+
+        def get(name: str) -> t.Any:  # noqa: ANN401 - whatever the schema allows
+            value = config.get(name)
+            return DEFAULTS.get(name) if value is None else value
+
+        start = _date(get("start_date"), "start_date")
+        if start is None:
+            msg = "start_date: required (a date, YYYY-MM-DD)"
             raise SettingError(msg)
+        end = _date(get("end_date"), "end_date")
         if end is not None and end < start:
             msg = f"end_date: {end.isoformat()} is before start_date {start.isoformat()}"
             raise SettingError(msg)
-        tz_name = _optional_str(config, "timezone")
-        account_type = _optional_str(config, "account_type") or "partner"
-        if account_type not in {"partner", "brand"}:
-            msg = f"account_type: must be 'partner' or 'brand', got {account_type!r}"
-            raise SettingError(msg)
+        tz_name = (get("timezone") or "").strip() or None
         settings = cls(
-            account_sid=_required_str(config, "account_sid"),
-            auth_token=_required_str(config, "auth_token"),
+            account_sid=get("account_sid").strip(),
+            auth_token=get("auth_token").strip(),
             start_date=start,
             end_date=end,
             timezone=_zone(tz_name),
             timezone_name=tz_name,
-            api_url=_api_url(config.get("api_url")),
-            program_ids=_str_list(config, "program_ids"),
-            ad_ids=_str_list(config, "ad_ids"),
-            sub_ids=_str_list(config, "sub_ids"),
-            unique_clicks_only=_bool(config, "unique_clicks_only"),
-            job_poll_interval=_number(config, "job_poll_interval", DEFAULT_POLL_INTERVAL, 0),
-            job_timeout=_number(config, "job_timeout", DEFAULT_JOB_TIMEOUT, 0, strict=True),
-            max_concurrent_jobs=int(
-                _number(config, "max_concurrent_jobs", DEFAULT_DAILY_EXPORT_LIMIT, 1, whole=True)
-            ),
-            daily_export_limit=int(
-                _number(config, "daily_export_limit", DEFAULT_DAILY_EXPORT_LIMIT, 1, whole=True)
-            ),
-            account_type=account_type,
-            media_ids=_str_list(config, "media_ids"),
-            lookback_days=int(_number(config, "lookback_days", 0, 0, whole=True)),
-            request_timeout=_number(
-                config, "request_timeout", DEFAULT_REQUEST_TIMEOUT, 0, strict=True
-            ),
+            api_url=_api_url((get("api_url") or "").strip() or DEFAULTS["api_url"]),
+            program_ids=_ids(get("program_ids")),
+            ad_ids=_ids(get("ad_ids")),
+            sub_ids=_ids(get("sub_ids")),
+            unique_clicks_only=bool(get("unique_clicks_only")),
+            job_poll_interval=float(get("job_poll_interval")),
+            job_timeout=float(get("job_timeout")),
+            max_concurrent_jobs=int(get("max_concurrent_jobs")),
+            daily_export_limit=int(get("daily_export_limit")),
+            account_type=get("account_type"),
+            media_ids=_ids(get("media_ids")),
+            lookback_days=int(get("lookback_days")),
+            request_timeout=float(get("request_timeout")),
         )
         settings.check_account_type()
         return settings
@@ -334,116 +350,43 @@ class Settings:
         return ";".join(f"{k}={','.join(v)}" for k, v in self.filters().items())
 
 
-def _required_str(config: t.Mapping[str, t.Any], name: str) -> str:
-    value = config.get(name)
-    if not isinstance(value, str) or not value.strip():
-        msg = f"{name}: required, and must be a non-empty string"
-        raise SettingError(msg)
-    return value.strip()
-
-
-def _optional_str(config: t.Mapping[str, t.Any], name: str) -> str | None:
-    value = config.get(name)
-    if value is None or value == "":
+def _date(value: str | None, name: str) -> dt.date | None:
+    """A YYYY-MM-DD date (a midnight-style time part is ignored); empty means unset."""
+    text = (value or "").strip()
+    if not text:
         return None
-    if not isinstance(value, str):
-        msg = f"{name}: must be a string, got {type(value).__name__}"
-        raise SettingError(msg)
-    return value.strip()
-
-
-def _date(config: t.Mapping[str, t.Any], name: str, *, required: bool) -> dt.date | None:
-    value = config.get(name)
-    if value is None or value == "":
-        if required:
-            msg = f"{name}: required (a date, YYYY-MM-DD)"
-            raise SettingError(msg)
-        return None
-    text = value if isinstance(value, str) else str(value)
-    if not _DATE_RE.match(text.strip()):
+    if not _DATE_RE.match(text):
         msg = f"{name}: {text!r} is not a date (expected YYYY-MM-DD)"
         raise SettingError(msg)
     try:
-        return dt.date.fromisoformat(text.strip()[:10])
+        return dt.date.fromisoformat(text[:10])
     except ValueError:
         msg = f"{name}: {text!r} is not a valid date (expected YYYY-MM-DD)"
         raise SettingError(msg) from None
 
 
 def _zone(name: str | None) -> dt.tzinfo:
+    """The IANA time zone `name` (UTC-12 when unset)."""
     if name is None:
         return SAFEST_TIMEZONE
     if name.upper() == "UTC":
         return dt.timezone.utc
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: e.g. a folder, 'America'
         msg = f"timezone: {name!r} is not a known IANA time zone (e.g. America/New_York)"
         raise SettingError(msg) from None
 
 
-def _api_url(value: object) -> str:
-    if value is None or value == "":
-        return DEFAULT_API_URL
-    if not isinstance(value, str):
-        msg = f"api_url: must be a URL string, got {type(value).__name__}"
-        raise SettingError(msg)
-    parts = urlsplit(value.strip())
+def _api_url(value: str) -> str:
+    """An http(s) URL with a host, without its trailing slash."""
+    parts = urlsplit(value)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         msg = f"api_url: {value!r} is not an http(s) URL (e.g. https://api.impact.com)"
         raise SettingError(msg)
-    return value.strip().rstrip("/")
+    return value.rstrip("/")
 
 
-def _str_list(config: t.Mapping[str, t.Any], name: str) -> tuple[str, ...]:
-    value = config.get(name)
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        msg = f'{name}: must be a list of strings (e.g. ["123", "456"]), got the string {value!r}'
-        raise SettingError(msg)
-    if not isinstance(value, (list, tuple)):
-        msg = f"{name}: must be a list of strings, got {type(value).__name__}"
-        raise SettingError(msg)
-    items: list[str] = []
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, (str, int)) or str(item).strip() == "":
-            msg = f"{name}: every item must be a non-empty string or integer, got {item!r}"
-            raise SettingError(msg)
-        items.append(str(item).strip())
-    return tuple(dict.fromkeys(items))
-
-
-def _bool(config: t.Mapping[str, t.Any], name: str) -> bool:
-    value = config.get(name, False)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        msg = f"{name}: must be true or false, got {value!r}"
-        raise SettingError(msg)
-    return value
-
-
-def _number(
-    config: t.Mapping[str, t.Any],
-    name: str,
-    default: float,
-    minimum: float,
-    *,
-    strict: bool = False,
-    whole: bool = False,
-) -> float:
-    value = config.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float, Decimal)):
-        msg = f"{name}: must be a number, got {value!r}"
-        raise SettingError(msg)
-    if whole and value != int(value):
-        msg = f"{name}: must be a whole number, got {value!r}"
-        raise SettingError(msg)
-    if value < minimum or (strict and value == minimum):
-        relation = "greater than" if strict else "at least"
-        msg = f"{name}: must be {relation} {minimum:g}, got {value!r}"
-        raise SettingError(msg)
-    return float(value)
+def _ids(value: t.Sequence[str | int] | None) -> tuple[str, ...]:
+    """Ids as stripped strings, duplicates dropped, in their first order."""
+    return tuple(dict.fromkeys(str(item).strip() for item in value or ()))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import copy
 import typing as t
 from functools import cached_property
 
 from singer_sdk import Tap
+from singer_sdk.helpers._classproperty import classproperty
 from typing_extensions import override
 
+from tap_impact_clicks.config_check import check_config, env_settings
+from tap_impact_clicks.errors import SettingError
 from tap_impact_clicks.settings import CONFIG_SCHEMA, Settings
 from tap_impact_clicks.streams import ClicksStream
 from tap_impact_clicks.writer import BufferedMsgSpecWriter
@@ -20,19 +24,61 @@ class TapImpactClicks(Tap):
     """Singer tap for impact.com click exports."""
 
     name = "tap-impact-clicks"
-    config_jsonschema = CONFIG_SCHEMA
+    #: A copy: the SDK adds its builtin settings to the tap's schema in place.
+    config_jsonschema: t.ClassVar[dict[str, t.Any]] = copy.deepcopy(CONFIG_SCHEMA)
     message_writer_class = BufferedMsgSpecWriter
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: ANN401
-        """Create the tap; with ``validate_config`` (syncs), check the settings at once.
+    #: Called when the config check did not end the run. The CLI holds the SDK's start-up
+    #: log lines back until then, so that a config error is the only line on stderr.
+    on_config_checked: t.ClassVar[t.Callable[[], None] | None] = None
+
+    @classmethod
+    def settings_schema(cls) -> dict[str, t.Any]:
+        """The config schema with the SDK's builtin settings (stream maps, flattening, …).
+
+        Returns:
+            A copy of the schema the config is checked against.
+        """
+        schema = copy.deepcopy(cls.config_jsonschema)
+        cls.append_builtin_config(schema)
+        return schema
+
+    @classproperty
+    @override
+    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 - a class property
+        """The settings given as environment variables (``--config ENV``).
+
+        Returns:
+            The settings found in the environment (numbers as text: the config check reads
+            them; unknown ``TAP_IMPACT_CLICKS_*`` variables too: the check names them).
+        """
+        return env_settings(cls.settings_schema(), cls._env_var_prefix)
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        """Check the config: the SDK's schema check, then the tap's own checks.
 
         Args:
-            *args: Passed to :class:`singer_sdk.Tap`.
-            **kwargs: Passed to :class:`singer_sdk.Tap`.
+            raise_errors: Stop at the first error (syncs); otherwise (discovery) only warn,
+                as the SDK does.
+
+        Returns:
+            The errors, one line each: ``<setting>: <what is wrong>``.
+
+        Raises:
+            SettingError: With ``raise_errors``, for the first error.
         """
-        super().__init__(*args, **kwargs)
-        if kwargs.get("validate_config", True):
-            _ = self.settings
+        check = check_config(self._config, self.settings_schema())
+        if check.errors and raise_errors:
+            raise SettingError(check.errors[0])
+        for line in check.warnings:
+            self.logger.warning("%s", line)
+        for line in check.errors:
+            self.logger.warning("Config validation failed: %s", line)
+        callback = type(self).on_config_checked
+        if callback is not None:
+            callback()
+        return check.errors
 
     @cached_property
     def settings(self) -> Settings:
@@ -40,8 +86,15 @@ class TapImpactClicks(Tap):
 
         Returns:
             The settings.
+
+        Raises:
+            SettingError: The config cannot be used (with ``validate_config=False``, the
+                constructor only warned).
         """
-        return Settings.from_config(self.config)
+        check = check_config(dict(self.config), self.settings_schema())
+        if check.settings is None:
+            raise SettingError(check.errors[0])
+        return check.settings
 
     @override
     def discover_streams(self) -> list[Stream]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
-from tests.helpers import assert_no_secret, base_config, run_cli
+from tests.helpers import TOKEN, assert_no_secret, base_config, run_cli
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +45,28 @@ def test_bad_credentials(live_box, tmp_path):
 def test_bad_settings(live_box, tmp_path, overrides, culprit):
     result = run_cli(base_config(live_box.url, **overrides), tmp_path)
     assert result.returncode != 0
-    assert culprit in result.stderr
-    assert "Traceback" not in result.stderr
+    # The whole of stderr: one line, naming the setting first.
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith(f"tap-impact-clicks: error: {culprit}: ")
+    assert_no_secret(result.stderr + result.stdout)
+
+
+def test_bad_setting_wording(live_box, tmp_path):
+    config = base_config(live_box.url, start_date="2026-03-05", end_date="2026-03-01")
+    result = run_cli(config, tmp_path)
+    assert result.stderr == (
+        "tap-impact-clicks: error: end_date: 2026-03-01 is before start_date 2026-03-05\n"
+    )
+
+
+@pytest.mark.parametrize("token", [[TOKEN], {"nested": {"deeper": [TOKEN]}}, 7777777777])
+def test_a_bad_auth_token_is_named_never_shown(live_box, tmp_path, token):
+    result = run_cli(base_config(live_box.url, auth_token=token), tmp_path)
+    assert result.returncode != 0
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    assert result.stderr.startswith("tap-impact-clicks: error: auth_token: must be a non-empty")
+    assert "(not shown: secret)" in result.stderr
+    assert "7777777777" not in result.stderr
     assert_no_secret(result.stderr + result.stdout)
 
 
@@ -55,8 +75,7 @@ def test_missing_required_setting(live_box, tmp_path):
     del config["account_sid"]
     result = run_cli(config, tmp_path)
     assert result.returncode != 0
-    assert "account_sid" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.stderr == "tap-impact-clicks: error: account_sid: required\n"
 
 
 def test_successful_cli_run_prints_no_secret_even_at_debug(live_box, tmp_path):
