@@ -9,10 +9,46 @@ import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
 from typing_extensions import override
 
-from tap_impact_clicks.errors import SettingError, TapImpactError
+from tap_impact_clicks import interrupt
+from tap_impact_clicks.errors import (
+    ApiError,
+    AuthError,
+    DataError,
+    JobError,
+    SettingError,
+    StateError,
+    TapImpactError,
+    UnreachableError,
+)
 from tap_impact_clicks.tap import TapImpactClicks
 
-EXIT_FAILURE = 1
+#: Exit codes (README: "Exit codes"). 0: synced, or stopped at the daily limit.
+EXIT_INPUT = 2  # a setting, the state or a --config/--state/--catalog file
+EXIT_AUTH = 3  # impact.com refused the credentials
+EXIT_UNREACHABLE = 4  # impact.com could not be reached, or kept failing after retries
+EXIT_REFUSED = 5  # impact.com refused a request
+EXIT_JOB = 6  # an export job failed or timed out
+EXIT_DATA = 7  # a result could not be read as clicks
+
+
+def exit_code(exc: BaseException) -> int:
+    """The exit code for a failure.
+
+    Args:
+        exc: What ended the run.
+
+    Returns:
+        The code.
+    """
+    kinds: tuple[tuple[type[BaseException] | tuple[type[BaseException], ...], int], ...] = (
+        ((SettingError, StateError, ValueError), EXIT_INPUT),
+        (AuthError, EXIT_AUTH),
+        ((UnreachableError, RetriableAPIError, requests.RequestException), EXIT_UNREACHABLE),
+        ((ApiError, FatalAPIError), EXIT_REFUSED),
+        (JobError, EXIT_JOB),
+        (DataError, EXIT_DATA),
+    )
+    return next((code for kind, code in kinds if isinstance(exc, kind)), 1)
 
 
 def _one_line(exc: BaseException) -> str:
@@ -74,25 +110,34 @@ def main() -> None:
     TapImpactClicks.on_config_checked = held.show
     try:
         command()
+    except interrupt.Interrupted as stop:
+        interrupt.finish(stop)
+        held.show()
+        _end(f"stopped by {stop}: {stop.summary}", stop.exit_code)
     except SettingError as exc:
         held.forget()
-        _fail(_one_line(exc))
+        _fail(exc, _one_line(exc))
     except (TapImpactError, FatalAPIError, RetriableAPIError, requests.RequestException) as exc:
         held.show()
-        _fail(_one_line(exc))
+        _fail(exc, _one_line(exc))
     except ValueError as exc:  # json's or simplejson's JSONDecodeError, from --state etc.
         if type(exc).__name__ != "JSONDecodeError":
             raise
         held.show()
-        _fail(f"a --config, --state or --catalog file is not valid JSON ({exc})")
+        _fail(exc, f"a --config, --state or --catalog file is not valid JSON ({exc})")
     finally:
         held.show()
 
 
-def _fail(message: str) -> None:
+def _fail(exc: BaseException, message: str) -> None:
+    _end(f"error: {message}", exit_code(exc))
+
+
+def _end(line: str, code: int) -> None:
     logging.shutdown()
-    sys.stderr.write(f"tap-impact-clicks: error: {message}\n")
-    sys.exit(EXIT_FAILURE)
+    sys.stderr.write(f"tap-impact-clicks: {line}\n")
+    sys.stderr.flush()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

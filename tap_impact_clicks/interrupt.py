@@ -22,6 +22,7 @@ if t.TYPE_CHECKING:
 #: Set when a stop was asked for; every interruptible sleep waits on it.
 STOP = threading.Event()
 _received: list[int] = []
+_delivered: list[bool] = []
 _critical = threading.local()
 _finisher: list[Callable[[Interrupted], None]] = []
 
@@ -60,12 +61,17 @@ def requested() -> int | None:
 
 
 def check() -> None:
-    """Raise :class:`Interrupted` if a stop was asked for.
+    """Raise :class:`Interrupted` if a stop was asked for (once: then the stop is under way).
 
     Raises:
         Interrupted: A signal arrived.
     """
-    if _received and not _in_critical():
+    if not _received or _sections():
+        return
+    if threading.current_thread() is not threading.main_thread():
+        raise Interrupted(_received[0])  # ends a helper thread's work; the main thread stops
+    if not _delivered:
+        _delivered.append(True)
         raise Interrupted(_received[0])
 
 
@@ -84,25 +90,51 @@ def handle(signum: int) -> None:
         os._exit(128 + signum)
     _received.append(signum)
     STOP.set()
+    graces = [grace for grace in _sections() if grace is not None]
+    if graces and hasattr(signal, "setitimer"):
+        signal.setitimer(signal.ITIMER_REAL, min(graces))
     check()
 
 
-def _in_critical() -> bool:
-    return bool(getattr(_critical, "depth", 0))
+def handle_alarm() -> None:
+    """A section's grace ran out: stop now, unless a message is being written.
+
+    Raises:
+        Interrupted: The stop, delivered inside the section.
+    """
+    sections = _sections()
+    if not _received or _delivered:
+        return
+    if sections and sections[-1] is None:  # writing a message: let it finish first
+        signal.setitimer(signal.ITIMER_REAL, 0.05)
+        return
+    _delivered.append(True)
+    raise Interrupted(_received[0])
+
+
+def _sections() -> list[float | None]:
+    stack: list[float | None] = getattr(_critical, "stack", [])
+    return stack
 
 
 @contextlib.contextmanager
-def critical() -> Iterator[None]:
-    """A section a signal must not cut (writing a message): the stop waits for its end.
+def critical(grace: float | None = None) -> Iterator[None]:
+    """A section a signal should not cut: the stop waits for its end.
+
+    Args:
+        grace: Wait at most this many seconds, then stop inside the section anyway (for
+            a call that may hang). None: never cut (writing a message: a half line would
+            corrupt the target's input).
 
     Yields:
         Nothing.
     """
-    _critical.depth = getattr(_critical, "depth", 0) + 1
+    stack = _sections()
+    _critical.stack = [*stack, grace]
     try:
         yield
     finally:
-        _critical.depth -= 1
+        _critical.stack = stack
     if threading.current_thread() is threading.main_thread():
         check()
 
@@ -129,4 +161,5 @@ def finish(stop: Interrupted) -> None:
 def reset() -> None:
     """Forget a stop (tests run several syncs in one process)."""
     _received.clear()
+    _delivered.clear()
     STOP.clear()

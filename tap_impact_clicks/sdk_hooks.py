@@ -20,8 +20,11 @@ private members of the SDK here, and nowhere else:
   the SDK puts in RECORD messages.
 - ``_HTTPStream._write_request_duration_log`` (called): the SDK's request-duration metric,
   for the requests the tap sends itself (see :mod:`tap_impact_clicks.transport`).
-- ``PluginBase._validate_config`` (overridden in :mod:`tap_impact_clicks.tap`): the settings'
-  one-line errors.
+- ``PluginBase._validate_config`` (overridden): the settings' one-line errors, by
+  :meth:`HookedTap.check_config`.
+- ``PluginBase._env_var_config`` (a class property, overridden) with the SDK's private
+  ``classproperty``: settings from the environment (``--config ENV``), by
+  :meth:`HookedTap.environment_config`, numbers included.
 - ``Tap._handle_termination`` (overridden): SIGINT/SIGTERM stop the run with exit 130/143
   after a last STATE (:mod:`tap_impact_clicks.interrupt`), instead of the SDK's exit 0.
 
@@ -31,10 +34,13 @@ private members of the SDK here, and nowhere else:
 
 from __future__ import annotations
 
+import signal
+import threading
 import typing as t
 from functools import cached_property
 
 from singer_sdk import Tap
+from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.plugin_base import PluginBase
@@ -65,6 +71,13 @@ PRIVATE_HOOKS: tuple[tuple[type[t.Any], str, tuple[str, ...]], ...] = (
     ),
     (PluginBase, "_validate_config", ("self", "raise_errors")),
     (Tap, "_handle_termination", ("self", "signum", "frame")),
+)
+#: Private class properties of PluginBase the tap overrides.
+PRIVATE_CLASS_PROPERTIES = ("_env_var_config",)
+#: Private SDK modules the tap imports from: (module, name).
+PRIVATE_IMPORTS = (
+    ("singer_sdk.helpers._classproperty", "classproperty"),
+    ("singer_sdk.configuration._dict_config", "parse_environment_config"),
 )
 #: Private attributes of a Stream instance the tap reads.
 PRIVATE_STREAM_ATTRIBUTES = ("_tap", "_stream_version", "state_manager")
@@ -172,10 +185,41 @@ class HookedTap(Tap):
         """
         super().__init__(*args, **kwargs)
         interrupt.set_finisher(self._write_last_state)
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM"):
+            signal.signal(signal.SIGALRM, lambda _signum, _frame: interrupt.handle_alarm())
 
     @override
     def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
         interrupt.handle(signum)
+
+    @classproperty
+    @override
+    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 - a class property
+        return cls.environment_config()
+
+    @classmethod
+    def environment_config(cls) -> dict[str, t.Any]:
+        """The settings given as environment variables (``--config ENV``).
+
+        Returns:
+            The SDK's reading (subclasses refine it).
+        """
+        return t.cast("dict[str, t.Any]", super()._env_var_config)
+
+    @override
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        return self.check_config(raise_errors=raise_errors)
+
+    def check_config(self, *, raise_errors: bool) -> list[str]:
+        """Check the config (called by the SDK's constructor).
+
+        Args:
+            raise_errors: Raise on the first error (syncs); else only report (discovery).
+
+        Returns:
+            The errors found.
+        """
+        return super()._validate_config(raise_errors=raise_errors)
 
     def _write_last_state(self, stop: interrupt.Interrupted) -> None:
         """Write every stream's state as it is, and say how far the run got."""

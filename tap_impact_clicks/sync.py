@@ -6,7 +6,7 @@ import logging
 import typing as t
 from collections import deque
 
-from tap_impact_clicks import clock
+from tap_impact_clicks import clock, interrupt
 from tap_impact_clicks.dates import day_range, last_ended_day, local_today
 from tap_impact_clicks.errors import JobGoneError, QuotaExhaustedError
 from tap_impact_clicks.jobs import JobWaiter, TrackedJob
@@ -23,6 +23,9 @@ if t.TYPE_CHECKING:
     from tap_impact_clicks.settings import Settings
 
 logger = logging.getLogger("tap-impact-clicks")
+
+#: Seconds a signal waits for a ClickExport's answer (and its job id's STATE) at most.
+SUBMIT_GRACE = 1.5
 
 
 class DaySync:
@@ -213,21 +216,24 @@ class DaySync:
             upcoming.popleft()
 
     def _submit(self, day: dt.date) -> str:
-        try:
-            job_id = self._api.export_clicks(day, self._settings.filters(), self._program_id)
-        except QuotaExhaustedError as exc:
-            self._allowance.exhaust(exc.retry_after)
-            self._checkpoint()
-            raise
-        self._state.add_job(
-            PendingJob(
-                day=day,
-                job_id=job_id,
-                filters=self._settings.filter_key(),
-                submitted_at=clock.utcnow(),
+        # A signal waits (a moment) for the job id to reach the state: a job impact.com
+        # accepted but the state forgot is charged again by the next run.
+        with interrupt.critical(grace=SUBMIT_GRACE):
+            try:
+                job_id = self._api.export_clicks(day, self._settings.filters(), self._program_id)
+            except QuotaExhaustedError as exc:
+                self._allowance.exhaust(exc.retry_after)
+                self._checkpoint()
+                raise
+            self._state.add_job(
+                PendingJob(
+                    day=day,
+                    job_id=job_id,
+                    filters=self._settings.filter_key(),
+                    submitted_at=clock.utcnow(),
+                )
             )
-        )
-        self._checkpoint()  # the job id is safe before we wait for it
+            self._checkpoint()  # the job id is safe before we wait for it
         logger.info("%sSubmitted export job %s for %s.", self._who, job_id, day)
         return job_id
 

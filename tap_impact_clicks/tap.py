@@ -6,13 +6,13 @@ import copy
 import typing as t
 from functools import cached_property
 
-from singer_sdk import Tap
-from singer_sdk.helpers._classproperty import classproperty
 from typing_extensions import override
 
 from tap_impact_clicks.config_check import check_config, env_settings
 from tap_impact_clicks.errors import SettingError
+from tap_impact_clicks.sdk_hooks import HookedTap
 from tap_impact_clicks.settings import CONFIG_SCHEMA, Settings
+from tap_impact_clicks.state import incoming_state
 from tap_impact_clicks.streams import ClicksStream
 from tap_impact_clicks.writer import BufferedMsgSpecWriter
 
@@ -20,7 +20,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 
-class TapImpactClicks(Tap):
+class TapImpactClicks(HookedTap):
     """Singer tap for impact.com click exports."""
 
     name = "tap-impact-clicks"
@@ -43,9 +43,9 @@ class TapImpactClicks(Tap):
         cls.append_builtin_config(schema)
         return schema
 
-    @classproperty
+    @classmethod
     @override
-    def _env_var_config(cls) -> dict[str, t.Any]:  # noqa: N805 - a class property
+    def environment_config(cls) -> dict[str, t.Any]:
         """The settings given as environment variables (``--config ENV``).
 
         Returns:
@@ -55,7 +55,7 @@ class TapImpactClicks(Tap):
         return env_settings(cls.settings_schema(), cls._env_var_prefix)
 
     @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+    def check_config(self, *, raise_errors: bool) -> list[str]:
         """Check the config: the SDK's schema check, then the tap's own checks.
 
         Args:
@@ -68,7 +68,8 @@ class TapImpactClicks(Tap):
         Raises:
             SettingError: With ``raise_errors``, for the first error.
         """
-        check = check_config(self._config, self.settings_schema())
+        check = check_config(dict(self.config), self.settings_schema())
+        self._checked = check
         if check.errors and raise_errors:
             raise SettingError(check.errors[0])
         for line in check.warnings:
@@ -91,10 +92,19 @@ class TapImpactClicks(Tap):
             SettingError: The config cannot be used (with ``validate_config=False``, the
                 constructor only warned).
         """
-        check = check_config(dict(self.config), self.settings_schema())
+        check = self._checked
         if check.settings is None:
             raise SettingError(check.errors[0])
         return check.settings
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Load a ``--state`` file, accepting a whole STATE message, refusing a broken one.
+
+        Args:
+            state: The decoded file.
+        """
+        super().load_state(incoming_state(state, ClicksStream.name))
 
     @override
     def discover_streams(self) -> list[Stream]:
