@@ -6,11 +6,20 @@ the tap overrides or calls: adapt sdk_hooks.py (and only it), then this list.
 
 from __future__ import annotations
 
+import importlib
 import inspect
 
 import pytest
+from singer_sdk.helpers._classproperty import classproperty
+from singer_sdk.plugin_base import PluginBase
 
-from tap_impact_clicks.sdk_hooks import PRIVATE_HOOKS, PRIVATE_STREAM_ATTRIBUTES
+from tap_impact_clicks.sdk_hooks import (
+    PRIVATE_CLASS_PROPERTIES,
+    PRIVATE_HOOKS,
+    PRIVATE_IMPORTS,
+    PRIVATE_STREAM_ATTRIBUTES,
+    HookedTap,
+)
 from tap_impact_clicks.tap import TapImpactClicks
 from tests.helpers import base_config
 
@@ -22,6 +31,16 @@ def test_private_hook_exists_with_the_parameters_we_rely_on(owner, name, paramet
     member = getattr(owner, name, None)
     assert member is not None, f"singer-sdk no longer has {owner.__name__}.{name}"
     assert tuple(inspect.signature(member).parameters) == parameters
+
+
+@pytest.mark.parametrize("name", PRIVATE_CLASS_PROPERTIES)
+def test_private_class_properties_exist(name):
+    assert isinstance(vars(PluginBase).get(name), classproperty), name
+
+
+@pytest.mark.parametrize(("module", "name"), PRIVATE_IMPORTS)
+def test_private_imports_exist(module, name):
+    assert hasattr(importlib.import_module(module), name), f"{module}.{name}"
 
 
 def test_private_stream_attributes_exist():
@@ -39,9 +58,13 @@ def test_every_private_override_is_declared_in_sdk_hooks():
 
     from tap_impact_clicks import streams, transport  # noqa: PLC0415
 
-    listed = {name for _, name, _ in PRIVATE_HOOKS}
-    for cls in (streams.ClicksStream, transport.ImpactHttpStream, TapImpactClicks):
+    listed = {name for _, name, _ in PRIVATE_HOOKS} | set(PRIVATE_CLASS_PROPERTIES)
+    for cls in (streams.ClicksStream, transport.ImpactHttpStream, TapImpactClicks, HookedTap):
         for name in vars(cls):
             if name.startswith("_") and not name.startswith(("__", "_abc_")):
-                inherited = hasattr(RESTStream, name) or hasattr(TapImpactClicks.__base__, name)
+                inherited = (
+                    hasattr(RESTStream, name)
+                    or name in dir(PluginBase)
+                    or any(name in vars(base) for base in HookedTap.__mro__[1:])
+                )
                 assert not inherited or name in listed, f"{cls.__name__}.{name} is not declared"
