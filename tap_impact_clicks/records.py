@@ -188,9 +188,24 @@ def _boolean_text(value: str) -> bool | None:
     raise _UnparsableError
 
 
+#: An RFC 3339 date-time with an offset, its fields in range (the day checked separately).
 _ISO_WITH_OFFSET = re.compile(
-    r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})$"
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(\.\d{1,6})?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
 )
+
+
+def _rfc3339_as_sent(text: str) -> bool:
+    """Whether a date-time can be emitted as it came: RFC 3339, with an offset, a real day."""
+    if not _ISO_WITH_OFFSET.match(text):
+        return False
+    if text[8:10] <= "28":
+        return True
+    try:
+        dt.date(int(text[:4]), int(text[5:7]), int(text[8:10]))
+    except ValueError:
+        return False
+    return True
 
 
 class Normaliser:
@@ -200,10 +215,9 @@ class Normaliser:
         """Prepare the per-field converters.
 
         Args:
-            zone: Time zone given to date-times that come without an offset (None: leave
-                them as sent).
+            zone: Time zone of date-times that come without an offset (None: UTC).
         """
-        self._zone = zone
+        self._zone = zone or dt.timezone.utc
         # Converters of the typed fields, for a value sent as a string and for any other
         # value. Text fields are handled inline in normalise, the hot path.
         self._from_text: dict[str, t.Callable[[t.Any], object]] = {
@@ -219,14 +233,19 @@ class Normaliser:
         self.unparsable: dict[str, int] = {}
 
     def _datetime(self, value: object) -> str | None:
-        if isinstance(value, str) and _ISO_WITH_OFFSET.match(value):
+        """An RFC 3339 date-time with an offset: as sent when it is one, else rewritten.
+
+        A time without an offset is read in ``timezone`` (UTC when not set); an offset
+        with seconds is converted to UTC; a value that is no date-time is unparsable.
+        """
+        if value.__class__ is str and _rfc3339_as_sent(value):
             return value  # the common shape, as sent
         if not isinstance(value, str):
             if value is None:
                 return None
             raise _UnparsableError
         text = value.strip()
-        if _ISO_WITH_OFFSET.match(text):
+        if _rfc3339_as_sent(text):
             return text
         if text.lower() in PLACEHOLDERS:
             return None
@@ -235,9 +254,10 @@ class Normaliser:
         except ValueError:
             raise _UnparsableError from None
         if parsed.tzinfo is None:
-            if self._zone is None:
-                return parsed.isoformat()
             parsed = parsed.replace(tzinfo=self._zone)
+        offset = parsed.utcoffset()
+        if offset is not None and offset.seconds % 60:
+            parsed = parsed.astimezone(dt.timezone.utc)  # RFC 3339 offsets have no seconds
         return parsed.isoformat()
 
     def normalise(self, raw: dict[str, t.Any], export_date: str) -> dict[str, t.Any]:  # noqa: C901 - the hot path stays in one function
