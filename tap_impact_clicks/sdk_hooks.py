@@ -155,8 +155,20 @@ class HookedStream(RESTStream[t.Any]):
         """
         return f"stream {self.name}"
 
+    @cached_property
+    def batching(self) -> bool:
+        """Whether records go out in BATCH files (``batch_config``) rather than RECORDs."""
+        return self.get_batch_config(self.config) is not None
+
     def checkpoint(self) -> None:
-        """Write a STATE message with the state as it is now."""
+        """Write a STATE message with the state as it is now.
+
+        With ``batch_config`` the SDK writes the STATE after each BATCH message, and only
+        then: a STATE of the tap's own would run ahead of records still in an unfinished
+        batch file, which a target would never load if the run stopped before that BATCH.
+        """
+        if self.batching:
+            return
         self.state_manager.is_flushed = False
         self._write_state_message()
 
