@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import typing as t
 from functools import cached_property
 
@@ -12,6 +13,7 @@ from tap_impact_clicks.emit import DayEmitter
 from tap_impact_clicks.endpoints import AccountPaths
 from tap_impact_clicks.errors import JobError, TapImpactError
 from tap_impact_clicks.flow import RecordFlow
+from tap_impact_clicks.ledger import JobLedger
 from tap_impact_clicks.maps_check import check_stream_maps
 from tap_impact_clicks.quota import ExportQuota
 from tap_impact_clicks.records import KEY_PROPERTIES, SCHEMA, Normaliser
@@ -69,6 +71,14 @@ class ClicksStream(ImpactHttpStream):
         return "; ".join(parts)
 
     @cached_property
+    def _ledger(self) -> JobLedger:
+        """The local ledger of this account's submitted jobs (``job_ledger``)."""
+        settings = self.settings
+        return JobLedger.for_account(
+            settings.job_ledger, settings.api_url, settings.account_sid, os.environ
+        )
+
+    @cached_property
     def _quota(self) -> ExportQuota:
         """Today's export calls across the account: one ledger for every program."""
         contexts: list[dict[str, t.Any] | None] = list(self.partitions or []) or [None]
@@ -106,7 +116,8 @@ class ClicksStream(ImpactHttpStream):
         with RecordFlow() as flow:
             emitter = DayEmitter(api, flow.prefetcher, normaliser, program or single)
             sync = DaySync(api, settings, state, emitter, self.checkpoint,
-                           allowance=allowance, program_id=program)  # fmt: skip
+                           allowance=allowance, ledger=self._ledger,
+                           program_id=program)  # fmt: skip
             try:
                 yield from sync.run()
             except TapImpactError as exc:

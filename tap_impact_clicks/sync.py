@@ -10,6 +10,7 @@ from tap_impact_clicks import clock, interrupt
 from tap_impact_clicks.dates import day_range, last_ended_day, local_today
 from tap_impact_clicks.errors import JobGoneError, QuotaExhaustedError
 from tap_impact_clicks.jobs import JobWaiter, TrackedJob
+from tap_impact_clicks.ledger import JobLedger
 from tap_impact_clicks.refresh import LookbackRefresh
 from tap_impact_clicks.state import PendingJob, SyncState
 
@@ -40,6 +41,7 @@ class DaySync:
         checkpoint: Callable[[], None],
         *,
         allowance: Allowance,
+        ledger: JobLedger | None = None,
         program_id: str | None = None,
     ) -> None:
         """Set up a sync.
@@ -51,6 +53,7 @@ class DaySync:
             emitter: Emits a completed day's records.
             checkpoint: Emits a STATE message with the state as it is now.
             allowance: The exports this sync may spend today (asked before every call).
+            ledger: The local ledger of submitted jobs (asked before every ClickExport).
             program_id: The program (brands: one sync per program).
         """
         self._api = api
@@ -59,6 +62,7 @@ class DaySync:
         self._emitter = emitter
         self._checkpoint = checkpoint
         self._allowance = allowance
+        self._ledger = ledger or JobLedger(None)
         self._program_id = program_id
         self._who = f"Program {program_id}: " if program_id else ""
         self._waiter = JobWaiter(api, timeout=settings.job_timeout, on_replay=self._before_replay)
@@ -193,7 +197,7 @@ class DaySync:
         """Submit (or resume) the next days' jobs, up to max_concurrent_jobs in flight."""
         while upcoming and len(window) < self._settings.max_concurrent_jobs:
             day = upcoming[0]
-            pending = self._state.pending.get(day)
+            pending = self._state.pending.get(day) or self._from_ledger(day)
             if pending is not None:
                 logger.info(
                     "%sResuming export job %s for %s (no new export).",
@@ -201,7 +205,9 @@ class DaySync:
                     pending.job_id,
                     day,
                 )
-                resumed = self._waiter.track(day, pending.job_id, 0.0)
+                resumed = self._waiter.track(
+                    day, pending.job_id, 0.0, created=pending.submitted_at
+                )
                 resumed.resumed = True
                 window.append(resumed)
                 upcoming.popleft()
@@ -215,6 +221,23 @@ class DaySync:
             window.append(self._waiter.track(day, job_id, self._settings.job_poll_interval))
             upcoming.popleft()
 
+    def _from_ledger(self, day: dt.date) -> PendingJob | None:
+        """A job the local ledger remembers for a day the state does not (a lost state)."""
+        filters = self._settings.filter_key()
+        job_id = self._ledger.find(day, filters, self._program_id)
+        if job_id is None:
+            return None
+        logger.info(
+            "%sThe local job ledger knows export job %s for %s (the state did not): reusing it.",
+            self._who,
+            job_id,
+            day,
+        )
+        job = PendingJob(day=day, job_id=job_id, filters=filters, submitted_at=clock.utcnow())
+        self._state.add_job(job)
+        self._checkpoint()
+        return job
+
     def _submit(self, day: dt.date) -> str:
         # A signal waits (a moment) for the job id to reach the state: a job impact.com
         # accepted but the state forgot is charged again by the next run.
@@ -225,6 +248,7 @@ class DaySync:
                 self._allowance.exhaust(exc.retry_after)
                 self._checkpoint()
                 raise
+            self._ledger.remember(day, self._settings.filter_key(), self._program_id, job_id)
             self._state.add_job(
                 PendingJob(
                     day=day,

@@ -275,8 +275,9 @@ def test_a_signal_stops_the_run_within_two_seconds(tmp_path, signum, code, momen
     # 6 an hour: after 3 exports, 3 are left, the reserve: the tap pauses for the hour.
     hourly = 6 if moment == "waiting out an hourly pause" else 1000
     with Sandbox(SandboxConfig(latency=3600, hourly_limit=hourly)) as box:
-        if moment == "sleeping before a retry":
+        if moment == "sleeping before a retry":  # a status poll, or the Jobs list
             box.inject("Jobs", 429, times=5, Retry_After="3572")
+            box.inject("JobList", 429, times=5, Retry_After="3572")
         config = base_config(box.url, start_date=days[0].isoformat(), end_date=days[-1].isoformat(),
                              timezone="UTC", job_poll_interval=0.2)  # fmt: skip
         tap = _Tap(config, tmp_path)
@@ -288,7 +289,7 @@ def test_a_signal_stops_the_run_within_two_seconds(tmp_path, signum, code, momen
     if moment == "waiting out an hourly pause":
         assert "pausing" in err
     if moment == "sleeping before a retry":
-        assert "Retrying after 429 from Jobs" in err
+        assert "Retrying after 429 from Job" in err
     last_state = _states(tap.seen)[-1]["bookmarks"]["clicks"]
     assert set(last_state["jobs"]) == {d.isoformat() for d in days}
     last = err.strip().splitlines()[-1]
