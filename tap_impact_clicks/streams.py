@@ -8,11 +8,13 @@ from functools import cached_property
 
 from typing_extensions import override
 
+from tap_impact_clicks import connection_test
 from tap_impact_clicks.client import ImpactApi
 from tap_impact_clicks.emit import DayEmitter
 from tap_impact_clicks.endpoints import AccountPaths
 from tap_impact_clicks.errors import JobError, TapImpactError
 from tap_impact_clicks.flow import RecordFlow
+from tap_impact_clicks.jobs import JobWaiter
 from tap_impact_clicks.ledger import JobLedger
 from tap_impact_clicks.maps_check import check_stream_maps
 from tap_impact_clicks.quota import ExportQuota
@@ -26,6 +28,7 @@ if t.TYPE_CHECKING:
 
     from singer_sdk.helpers.types import Context
 
+    from tap_impact_clicks.jobs import TrackedJob
     from tap_impact_clicks.tap import TapImpactClicks
 
 
@@ -115,6 +118,13 @@ class ClicksStream(ImpactHttpStream):
         single = settings.program_ids[0] if len(settings.program_ids) == 1 else None
         with RecordFlow() as flow:
             emitter = DayEmitter(api, flow.prefetcher, normaliser, program or single)
+            if self.ABORT_AT_RECORD_COUNT is not None:  # --test: one record, one export at most
+                waiter = JobWaiter(api, timeout=settings.job_timeout, on_replay=_no_replay)
+                yield from connection_test.sample_records(
+                    api, settings, emitter=emitter, waiter=waiter, ledger=self._ledger,
+                    allowance=allowance, program=program,
+                )  # fmt: skip
+                return
             sync = DaySync(api, settings, state, emitter, self.checkpoint,
                            allowance=allowance, ledger=self._ledger,
                            program_id=program)  # fmt: skip
@@ -144,3 +154,9 @@ class ClicksStream(ImpactHttpStream):
             failures, self._failures = self._failures, []
             msg = f"{len(failures)} program(s) failed; the others synced: " + " | ".join(failures)
             raise JobError(msg)
+
+
+def _no_replay(job: TrackedJob) -> None:
+    """A connection test spends no export on replaying a failed job."""
+    msg = f"{job.day}: export job {job.job_id} failed; the connection test makes no replay"
+    raise JobError(msg)

@@ -97,3 +97,40 @@ def test_cli_runs_share_the_ledger(make_sandbox, tmp_path):
         assert result.returncode == 0, result.stderr[-2000:]
     assert box.count("ClickExport") == 1
     assert list((tmp_path / "ledger").glob("jobs-*.json"))
+
+
+def _test_run(config, tmp_path):
+    result = run_cli(config, tmp_path, "--test")
+    assert result.returncode == 0, result.stderr[-2000:]
+    return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+
+
+def test_connection_test_spends_at_most_one_export(tmp_path):
+    from tap_impact_clicks.sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
+
+    with Sandbox(SandboxConfig(latency=0.2)) as box:
+        config = base_config(box.url, start_date="2026-01-01", job_poll_interval=0.05,
+                             timezone="UTC")  # fmt: skip
+        first = _test_run(config, tmp_path)
+        assert box.count("ClickExport") == 1, "nothing listed: the last ended day, once"
+        assert [m["type"] for m in first].count("RECORD") == 1
+        second = _test_run(config, tmp_path)
+        assert box.count("ClickExport") == 1, "a second --test spends none"
+        assert [m["type"] for m in second].count("RECORD") == 1
+
+
+def test_connection_test_reads_a_job_impact_com_lists(tmp_path):
+    from tap_impact_clicks.sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
+
+    with Sandbox(SandboxConfig()) as box:
+        config = base_config(box.url, start_date="2026-01-01", end_date="2026-01-02",
+                             job_poll_interval=0)  # fmt: skip
+        assert run_cli(config, tmp_path).returncode == 0  # an earlier sync: jobs completed
+        exports = box.count("ClickExport")
+        test_config = {**config, "job_ledger": "off"}  # only the list can say
+        messages = _test_run(test_config, tmp_path)
+        assert box.count("ClickExport") == exports
+        assert box.count("JobList") >= 1
+        records = [m["record"] for m in messages if m["type"] == "RECORD"]
+        assert len(records) == 1
+        assert records[0]["export_date"] in {"2026-01-01", "2026-01-02"}
