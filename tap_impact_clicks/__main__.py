@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import logging
 import sys
+from pathlib import Path
 
 import requests
 from singer_sdk.exceptions import FatalAPIError, RetriableAPIError
@@ -103,12 +106,42 @@ class _HeldLogs(logging.Handler):
                 self._root.addHandler(handler)
 
 
+def _files_are_objects(argv: list[str]) -> None:
+    """Each ``--config`` and ``--state`` file must hold a JSON object.
+
+    (The SDK fails on a config list with a traceback, and ignores a state list silently.)
+
+    Args:
+        argv: The command line.
+
+    Raises:
+        SettingError: A config file holds something else.
+        StateError: The state file holds something else.
+    """
+    for flag, value in itertools.pairwise(argv):
+        if flag not in {"--config", "--state"} or value == "ENV":
+            continue
+        try:
+            document = json.loads(Path(value).read_text())
+        except (OSError, ValueError):
+            continue  # the SDK says what is wrong with it
+        if isinstance(document, dict):
+            continue
+        kind = type(document).__name__
+        if flag == "--state":
+            msg = f"state: the --state file holds a JSON {kind}, not an object"
+            raise StateError(msg)
+        msg = f"config: {value} holds a JSON {kind}, not an object"
+        raise SettingError(msg)
+
+
 def main() -> None:
     """Run the tap; errors end the run with one line on stderr and a non-zero exit."""
     command = TapImpactClicks.cli  # this sets up the SDK's logging
     held = _HeldLogs()
     TapImpactClicks.on_config_checked = held.show
     try:
+        _files_are_objects(sys.argv)
         command()
     except interrupt.Interrupted as stop:
         interrupt.finish(stop)

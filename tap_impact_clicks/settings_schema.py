@@ -174,7 +174,7 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
     ),
     th.Property(
         "lookback_days",
-        th.IntegerType(minimum=0),
+        th.IntegerType(minimum=0, maximum=366),
         default=0,
         title="Lookback days",
         description=(

@@ -103,13 +103,15 @@ class SecretFilter(logging.Filter):
 
     @override
     def filter(self, record: logging.LogRecord) -> bool:
-        if self.secret:
+        if len(self.secret) >= MIN_SECRET:
             message = record.getMessage()
             if self.secret in message:
                 record.msg, record.args = message.replace(self.secret, "***"), None
         return True
 
 
+#: Shorter values are not masked inside log lines (they would mask ordinary words).
+MIN_SECRET = 4
 #: Loggers whose lines may carry a request's URL.
 _URL_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
 
@@ -301,10 +303,11 @@ class ImpactHttpStream(HookedStream):
     def backoff_handler(self, details: t.Any) -> None:
         exc = details.get("exception")
         reason = describe(exc) if exc is not None else "an error"
+        unreachable = exc is not None and unreachable_cause(exc) is not None
         self.logger.warning(
             "Retrying after %s (attempt %d of %d) in %.1f s.",
             reason,
             details.get("tries", 0),
-            MAX_TRIES,
+            UNREACHABLE_TRIES if unreachable else MAX_TRIES,
             details.get("wait", 0.0),
         )

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -22,6 +25,7 @@ def live_box():
 
 
 BAD_CONFIGS = [
+    ({"lookback_days": 100_000_000}, "lookback_days"),  # date arithmetic would overflow
     ({"account_sid": ""}, "account_sid"),
     ({"auth_token": ""}, "auth_token"),
     ({"start_date": ""}, "start_date"),
@@ -88,6 +92,70 @@ def test_missing_settings_each_named(live_box, tmp_path):
         assert result.returncode != 0
         assert result.stderr.startswith(f"tap-impact-clicks: error: {name}: required")
         assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_a_config_file_that_is_not_an_object(live_box, tmp_path):
+    config_path = tmp_path / "list.json"
+    config_path.write_text("[1, 2]")
+    result = run_cli(base_config(live_box.url), tmp_path, "--config", str(config_path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"tap-impact-clicks: error: config: {config_path} holds a JSON list, not an object"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_number_too_large_for_a_float(live_box, tmp_path):
+    config_path = tmp_path / "huge.json"
+    text = json.dumps(base_config(live_box.url))[:-1] + ', "request_timeout": 1e309}'
+    config_path.write_text(text)
+    result = subprocess.run(
+        [str(Path(sys.executable).with_name("tap-impact-clicks")), "--config", str(config_path)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("tap-impact-clicks: error: request_timeout: ")
+    )
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ([], "state: the --state file holds a JSON list, not an object"),
+        ({"bookmarks": []}, "state: 'bookmarks' is a JSON list, not an object"),
+        ({"bookmarks": {"clicks": "2026-03-04"}}, "state: bookmarks.clicks is a JSON str"),
+    ],
+)
+def test_a_state_file_of_the_wrong_shape_is_one_line(live_box, tmp_path, document, message):
+    state_path = tmp_path / "state.json"
+    state_path.write_text(json.dumps(document))
+    result = run_cli(base_config(live_box.url), tmp_path, "--state", str(state_path))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith(f"tap-impact-clicks: error: {message}")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_whole_state_message_is_accepted(make_sandbox):
+    box = make_sandbox()
+    config = base_config(box.url, start_date="2026-03-04", end_date="2026-03-06")
+    value = {"bookmarks": {"clicks": {"replication_key": "export_date",
+                                      "replication_key_value": "2026-03-05"}}}  # fmt: skip
+    run = run_tap(config, {"type": "STATE", "value": value})
+    assert run.error is None
+    assert box.export_dates == ["2026-03-06"], "resumed after the bookmark, no repeat"
+    assert "whole STATE message; using its value" in run.logs
+
+
+def test_a_state_of_another_tap_is_said(make_sandbox):
+    box = make_sandbox()
+    config = base_config(box.url, start_date="2026-03-06", end_date="2026-03-06")
+    run = run_tap(config, {"bookmarks": {"orders": {"replication_key_value": "2026-01-01"}}})
+    assert run.error is None
+    assert "bookmarks for 'orders', none for 'clicks'" in run.logs
 
 
 def test_garbled_state_file(live_box, tmp_path):
