@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import tempfile
 import typing as t
@@ -12,16 +13,22 @@ from singer_sdk.exceptions import RetriableAPIError
 from tap_impact_clicks import quota
 from tap_impact_clicks.endpoints import AccountPaths, Endpoint
 from tap_impact_clicks.errors import ApiError
-from tap_impact_clicks.responses import JobInfo, error_message, json_body, parse_job
+from tap_impact_clicks.responses import (
+    JobInfo,
+    error_message,
+    json_body,
+    parse_job,
+    parse_job_list,
+)
 
 if t.TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Callable
 
 logger = logging.getLogger("tap-impact-clicks")
 
-#: Result bodies up to this size stay in memory; larger ones are spooled to disk.
-SPOOL_IN_MEMORY = 32 << 20
+#: Result bodies up to this size stay in memory; larger ones are spooled to disk (so a
+#: page's size, unknown, does not set the tap's memory: it reads a body a chunk at a time).
+SPOOL_IN_MEMORY = 2 << 20
 CHUNK = 1 << 20
 
 
@@ -164,6 +171,34 @@ class ImpactApi:
         response = self._send(Endpoint.JOB, "GET", self._base + self._paths.job(job_id))
         return parse_job(job_id, json_body(response, f"Job {job_id}"), response)
 
+    def job_list(
+        self, created_after: dt.datetime, created_before: dt.datetime
+    ) -> dict[str, JobInfo]:
+        """The status of every job created in a window, in one call (``GET …/Jobs``).
+
+        Args:
+            created_after: The window's start (sent in UTC, to the second below).
+            created_before: Its end (to the second above).
+
+        Returns:
+            Per job id, its status (only the jobs the list shows).
+        """
+        return t.cast(
+            "dict[str, JobInfo]",
+            self._transport.retrying(self._job_list_once)(created_after, created_before),
+        )
+
+    def _job_list_once(
+        self, created_after: dt.datetime, created_before: dt.datetime
+    ) -> dict[str, JobInfo]:
+        params = {
+            "CreatedAfter": _utc(created_after),
+            "CreatedBefore": _utc(created_before, round_up=True),
+        }
+        url = self._base + self._paths.job_list()
+        response = self._send(Endpoint.JOB_LIST, "GET", url, params=params)
+        return parse_job_list(json_body(response, "Jobs list"), response)
+
     def replay(self, job_id: str) -> None:
         """Re-run a job with its parameters (``PUT …/Replay``).
 
@@ -232,14 +267,30 @@ class ImpactApi:
         return spool(response, f"result of job {job_id} page {page}")
 
 
+def _utc(moment: dt.datetime, *, round_up: bool = False) -> str:
+    """``2026-03-10T15:00:00Z``: a moment in UTC, to the second.
+
+    Rounded down, or up for a window's end (which then keeps the jobs of its last second).
+    """
+    if round_up and moment.microsecond:
+        moment += dt.timedelta(microseconds=1_000_000 - moment.microsecond)
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _expired(response: requests.Response) -> bool:
     """A signed URL's refusal (4xx other than 429): expired, or no longer valid."""
     status = response.status_code
     return 400 <= status < 500 and status != requests.codes.too_many  # noqa: PLR2004
 
 
+class ResultBody(tempfile.SpooledTemporaryFile[bytes]):
+    """A downloaded body, spooled, with the Content-Type it came with."""
+
+    content_type: str = ""
+
+
 def spool(response: requests.Response, what: str) -> t.BinaryIO:
-    """Read a 200 body into a spooled file.
+    """Read a 200 body into a spooled file (its Content-Type kept as ``content_type``).
 
     Args:
         response: A streamed response.
@@ -256,7 +307,8 @@ def spool(response: requests.Response, what: str) -> t.BinaryIO:
         response.close()
         msg = f"{what}: impact.com answered {response.status_code} with an HTML page, not JSON"
         raise RetriableAPIError(msg, response)
-    body = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)  # noqa: SIM115
+    body = ResultBody(max_size=SPOOL_IN_MEMORY)
+    body.content_type = content_type
     try:
         for chunk in response.iter_content(CHUNK):
             body.write(chunk)

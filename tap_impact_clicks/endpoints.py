@@ -11,6 +11,7 @@ class Endpoint(str, enum.Enum):
 
     CLICK_EXPORT = "ClickExport"
     JOB = "Jobs"
+    JOB_LIST = "JobList"
     DOWNLOAD = "Download"
     REPLAY = "Replay"
 
@@ -68,3 +69,12 @@ class AccountPaths:
         """
         side = "Advertisers" if self.brand else "Mediapartners"
         return f"/{side}/{self.account_sid}/Jobs/{job_id}"
+
+    def job_list(self) -> str:
+        """Path of the Jobs list (``?CreatedAfter=…&CreatedBefore=…``).
+
+        Returns:
+            The path.
+        """
+        side = "Advertisers" if self.brand else "Mediapartners"
+        return f"/{side}/{self.account_sid}/Jobs"

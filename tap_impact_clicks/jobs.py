@@ -1,17 +1,18 @@
-"""Following one export job until it is COMPLETED: polling schedule, replay, deadline."""
+"""Following export jobs until they are COMPLETED: polling schedule, Jobs list, replay, deadline."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import typing as t
 from dataclasses import dataclass, field
 
+from singer_sdk.exceptions import RetriableAPIError
+
 from tap_impact_clicks import clock
-from tap_impact_clicks.errors import JobError
+from tap_impact_clicks.errors import ApiError, JobError
 
 if t.TYPE_CHECKING:
-    import datetime as dt
-
     from tap_impact_clicks.client import ImpactApi
     from tap_impact_clicks.responses import JobInfo
 
@@ -22,13 +23,21 @@ REPLAYABLE = frozenset({"FAILED", "CANCELLED"})
 COMPLETED = "COMPLETED"
 #: Never wait longer than this between two polls of the same job.
 MAX_POLL_GAP = 900.0
-#: Without progress figures, each wait is this many times the job's age (geometric: polls
-#: at 1x, 3x, 9x … the first interval).
-GROWTH = 2.0
-#: The shortest wait when aiming at an estimated completion.
+#: Each wait is this share of the job's age, plus ``POLL_FLOOR`` seconds (see PollSchedule).
+AGE_SHARE = 0.22
+POLL_FLOOR = 0.9
+#: The shortest wait when aiming at an estimated completion: this many seconds, or this
+#: share of the job's age if longer (a job whose progress slows down is not polled in a rush).
 MIN_AIMED_GAP = 0.5
+AIMED_GAP_SHARE = 0.02
 #: While waiting for jobs, a progress line at least this often (seconds).
 PROGRESS_EVERY = 30.0
+#: The Jobs list is asked for jobs created this long before the first job in flight and up to
+#: this long from now (the two clocks may differ).
+LIST_MARGIN = dt.timedelta(hours=1)
+#: After this many Jobs-list answers in a row that show none of the jobs in flight, the list
+#: is not asked again this run.
+LIST_MISSES = 2
 
 
 def _now() -> float:
@@ -38,14 +47,26 @@ def _now() -> float:
 
 @dataclass
 class PollSchedule:
-    """When to poll a job next: soon at first, then sparser, guided by its progress.
+    """When to poll a job next: a wait in proportion to the job's age, sooner if it says so.
 
-    The first poll comes ``first`` seconds after submission. Later gaps grow with the job's
-    age (polls at 1x, 3x, 9x … the first interval), capped at ``MAX_POLL_GAP``. Once the job
-    reports a ``PercentageComplete``, the next poll is aimed at the estimated completion
-    instead (from the rate between two readings, or from one reading as if the job had run
-    since submission), so a long job costs a handful of polls and a short one is seen
-    within seconds of finishing.
+    The first poll comes ``first`` seconds after submission (``job_poll_interval``). After a
+    poll at age ``a`` (seconds since submission) that found the job unfinished, the next one
+    comes at ``a + min(AGE_SHARE * a + POLL_FLOOR, MAX_POLL_GAP)``: ages grow by about 22 %
+    a poll, never less than 0.9 s, never more than 15 minutes.
+
+    Worst case, without any progress figure: a job of duration ``D`` that completes just
+    after a poll at age ``a = D`` is seen at the next poll, at ``1.22 D + 0.9`` s at most —
+    inside the ``1.25 D + 1`` s goal for every ``D`` (the margin is ``0.03 D + 0.1`` s, for
+    the time a poll's request takes). Before the first poll, a job is seen at ``first``:
+    within the goal for jobs of ``(first - 1) / 1.25`` s or more (3.2 s at the default 5 s).
+    Polls per job with ``first`` = 5 s (1 s): at most 11 (14) for a job under a minute,
+    28 (31) for 30 minutes; the polls for a job of ``D`` s number about
+    ``1 + ln(D / first) / ln 1.22``.
+
+    ``PercentageComplete`` is never needed. When it moves, the next poll is aimed at the
+    completion it predicts (from the rate between two readings, or from one reading as if
+    the job had run since submission) if that comes sooner: a moving figure can only shorten
+    a wait, so the worst case above holds whatever the figure says.
     """
 
     first: float
@@ -74,20 +95,20 @@ class PollSchedule:
             Seconds until the next poll.
         """
         now = clock.monotonic()
-        age = max(now - self.started, self.first)
-        gap = age * GROWTH  # geometric: each wait a multiple of the job's age so far
+        age = max(now - self.started, 0.0)
+        gap = AGE_SHARE * age + POLL_FLOOR
         if status == "RUNNING" and percent is not None and 0 < percent < 100:  # noqa: PLR2004
             last = self._progress
-            if last is not None and percent > last[1] and now > last[0]:
-                # Two readings: aim at the completion their rate predicts.
-                gap = max((100.0 - percent) * (now - last[0]) / (percent - last[1]), MIN_AIMED_GAP)
-            else:
-                # One reading, as if the job had run since submission: a late guess, so it
-                # only ever shortens the geometric wait.
-                gap = min(gap, max(age * (100.0 - percent) / percent, MIN_AIMED_GAP))
+            aimed: float | None = None
+            if last is None:
+                # One reading, as if the job had run since submission (a late guess).
+                aimed = age * (100.0 - percent) / percent
+            elif percent > last[1] and now > last[0]:
+                # Two readings: the completion their rate predicts.
+                aimed = (100.0 - percent) * (now - last[0]) / (percent - last[1])
+            if aimed is not None:  # else the figure is flat: it tells nothing
+                gap = min(gap, max(aimed, MIN_AIMED_GAP, AIMED_GAP_SHARE * age))
             self._progress = (now, percent)
-        else:
-            gap = max(gap, self.first)
         gap = min(gap, MAX_POLL_GAP)
         self.next_at = now + gap
         return gap
@@ -107,6 +128,10 @@ class TrackedJob:
     #: The last status seen ("SUBMITTED" before the first poll) and its percentage.
     status: str = "SUBMITTED"
     percent: float | None = None
+    #: When it was submitted (where the Jobs list looks for it; None: not in the list).
+    created: dt.datetime | None = None
+    #: The Jobs list showed it COMPLETED while another job was being waited for.
+    listed_done: bool = False
 
     def describe(self, now: float) -> str:
         """One job's progress, for the waiting line.
@@ -131,7 +156,14 @@ def _duration(seconds: float) -> str:
 
 
 class JobWaiter:
-    """Polls a job until COMPLETED; replays FAILED/CANCELLED once; enforces the deadline."""
+    """Polls a job until COMPLETED; replays FAILED/CANCELLED once; enforces the deadline.
+
+    While other jobs are in flight, each round asks the Jobs list once instead of polling the
+    job waited for: the list gives every job's status (shown in the progress lines; a later
+    day found COMPLETED is then emitted without a poll of its own). A job the list does not
+    show is polled on its own; a list that fails (4xx, or 5xx after the retries), or shows
+    none of the jobs in flight ``LIST_MISSES`` times in a row, is not asked again this run.
+    """
 
     def __init__(
         self,
@@ -139,6 +171,7 @@ class JobWaiter:
         *,
         timeout: float,
         on_replay: t.Callable[[TrackedJob], None],
+        use_list: bool = True,
     ) -> None:
         """Set up the waiter.
 
@@ -146,18 +179,29 @@ class JobWaiter:
             api: The API client.
             timeout: Seconds a job may take (the `job_timeout` setting).
             on_replay: Called before each replay (counts the quota; may raise to stop).
+            use_list: Ask the Jobs list while several jobs are in flight.
         """
         self._api = api
         self._timeout = timeout
         self._on_replay = on_replay
+        self._use_list = use_list
+        self._list_misses = 0
 
-    def track(self, day: dt.date, job_id: str, first_poll: float) -> TrackedJob:
+    def track(
+        self,
+        day: dt.date,
+        job_id: str,
+        first_poll: float,
+        *,
+        created: dt.datetime | None = None,
+    ) -> TrackedJob:
         """Start following a job (just submitted, or resumed from the state).
 
         Args:
             day: The click date.
             job_id: The job.
             first_poll: Seconds before the first poll.
+            created: When it was submitted (default: now).
 
         Returns:
             The tracked job.
@@ -168,6 +212,7 @@ class JobWaiter:
             job_id=job_id,
             schedule=schedule,
             deadline=schedule.started + self._timeout,
+            created=created or clock.utcnow(),
         )
 
     def wait(self, job: TrackedJob, others: t.Sequence[TrackedJob] = ()) -> None:
@@ -175,11 +220,15 @@ class JobWaiter:
 
         Args:
             job: The job.
-            others: The other jobs in flight (shown in the progress lines; not polled).
+            others: The other jobs in flight (shown in the progress lines; their status
+                comes with the job's from the Jobs list, never from polls of their own).
 
         Raises:
             JobError: It failed again after its replay, or passed the deadline.
         """
+        if job.listed_done:  # the Jobs list already showed it COMPLETED
+            job.listed_done = False
+            return
         last: JobInfo | None = None
         # The count starts when the tap starts waiting on this job (time spent on the days
         # before it is not the job's fault), and again after a replay.
@@ -192,7 +241,7 @@ class JobWaiter:
                     _log_progress(job, others, now, until)
                     progress_at = now + PROGRESS_EVERY
                 clock.sleep(min(until, progress_at) - now)
-            last = self._api.job(job.job_id)
+            last = self._status(job, others)
             job.polls += 1
             _note_status(job, last)
             if last.status == COMPLETED:
@@ -216,6 +265,48 @@ class JobWaiter:
             if clock.monotonic() >= job.deadline:
                 self._timed_out(job, last)
             job.schedule.after_poll(last.percent, last.status)
+
+    def _status(self, job: TrackedJob, others: t.Sequence[TrackedJob]) -> JobInfo:
+        """One round: the job's status from the Jobs list (with the others'), or its poll."""
+        listed = self._list([job, *others]) if others and self._use_list else None
+        if listed is None:
+            return self._api.job(job.job_id)
+        for other in others:
+            seen = listed.get(other.job_id)
+            if seen is not None:
+                _note_status(other, seen)
+                other.listed_done = seen.status == COMPLETED
+                if not other.listed_done:
+                    other.schedule.after_poll(seen.percent, seen.status)
+        info = listed.get(job.job_id)
+        return info if info is not None else self._api.job(job.job_id)
+
+    def _list(self, jobs: list[TrackedJob]) -> dict[str, JobInfo] | None:
+        """Every job's status in one call; None when the list cannot be used."""
+        created = [j.created for j in jobs if j.created is not None]
+        if not created:
+            return None
+        try:
+            listed = self._api.job_list(min(created) - LIST_MARGIN, clock.utcnow() + LIST_MARGIN)
+        except (ApiError, RetriableAPIError) as exc:
+            self._use_list = False
+            logger.warning(
+                "The Jobs list cannot be used (%s); polling each job instead for the rest of "
+                "this run.",
+                exc,
+            )
+            return None
+        if any(j.job_id in listed for j in jobs):
+            self._list_misses = 0
+            return listed
+        self._list_misses += 1
+        if self._list_misses >= LIST_MISSES:
+            self._use_list = False
+            logger.info(
+                "The Jobs list does not show the export jobs in flight; polling each job "
+                "instead for the rest of this run."
+            )
+        return None
 
     def _replay(self, job: TrackedJob, info: JobInfo) -> None:
         reason = f": {info.message}" if info.message else ""

@@ -3,6 +3,10 @@
 A day is replayed only while its data can still change (its stored job completed less than
 ``lookback_days`` days after the day ended), at most once per calendar day (its first
 export counts as that day's run), and never while its job is still running.
+
+The state keeps the completed job of each of the last ``DONE_WINDOW_DAYS`` (31) synced days
+whatever ``lookback_days`` says (state.py), so the first run after lookback is turned on
+refreshes the last ``lookback_days`` days at once, by the same rules.
 """
 
 from __future__ import annotations

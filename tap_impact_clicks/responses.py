@@ -176,6 +176,40 @@ def parse_job(job_id: str, body: object, response: requests.Response) -> JobInfo
     )
 
 
+def parse_job_list(body: object, response: requests.Response) -> dict[str, JobInfo]:
+    """Read a Jobs list answer (``{"Jobs": [job, …]}``): the status of every job it shows.
+
+    Entries without an ``Id`` or a ``Status`` are skipped (the caller polls those jobs).
+
+    Args:
+        body: The decoded body.
+        response: The response (for retriable errors).
+
+    Returns:
+        Per job id, its status.
+
+    Raises:
+        ApiError: impact.com answered with an error body.
+        RetriableAPIError: The body is not a list of jobs.
+    """
+    if (message := error_message(body)) is not None:
+        msg = f"Jobs list: impact.com answered with an error: {message}"
+        raise ApiError(msg)
+    jobs = body.get("Jobs") if isinstance(body, dict) else None
+    if not isinstance(jobs, list):
+        msg = "Jobs list: the answer has no Jobs list"
+        raise RetriableAPIError(msg, response)
+    found: dict[str, JobInfo] = {}
+    for entry in jobs:
+        if not isinstance(entry, dict) or entry.get("Id") in (None, ""):
+            continue
+        if not isinstance(entry.get("Status"), str):
+            continue
+        job_id = str(entry["Id"])
+        found[job_id] = parse_job(job_id, entry, response)
+    return found
+
+
 def host_port(url: str | None) -> str:
     """``host:port`` of a URL, for messages (never its path or query).
 

@@ -17,6 +17,11 @@ Layout of the ``clicks`` stream state (``exports`` is the quota's ledger, kept b
       }
     }
 
+``done`` holds the job of each of the last ``DONE_WINDOW_DAYS`` synced days (more only when
+``lookback_days`` asks for more) whatever ``lookback_days`` is, so turning lookback on later
+refreshes recent days at once. It is the only part that grows with the days synced, and it
+stops growing at the window: about 4 KB of JSON after a year of daily runs.
+
 For brand accounts the same layout is kept per program, in the SDK's state partitions.
 """
 
@@ -31,6 +36,8 @@ from tap_impact_clicks.dates import ONE_DAY, parse_day
 from tap_impact_clicks.errors import StateError
 
 REPLICATION_KEY = "export_date"
+#: The jobs of this many recent days are kept in ``done`` whatever ``lookback_days`` says.
+DONE_WINDOW_DAYS = 31
 logger = logging.getLogger("tap-impact-clicks")
 
 
@@ -153,33 +160,32 @@ class SyncState:
         job_id: str,
         completed_at: dt.datetime,
         last_run_on: dt.date | None,
-        keep_days: int,
+        keep_days: int = 0,
     ) -> None:
-        """Keep a finished day's job for later refreshes (only the last ``keep_days`` days).
+        """Keep a finished day's job for later refreshes, in a window of recent days.
+
+        The window is ``DONE_WINDOW_DAYS`` days up to the newest day kept, or ``keep_days``
+        if longer: kept whether or not lookback is on, so turning it on later finds them.
 
         Args:
             day: The day.
             job_id: Its job.
             completed_at: When its (last) run was seen completed.
             last_run_on: The calendar day its export or last replay ran.
-            keep_days: How many recent days to keep (0: none).
+            keep_days: ``lookback_days`` (a window longer than ``DONE_WINDOW_DAYS``).
         """
         done = self._state.get("done")
         if not isinstance(done, dict):
             done = {}
-        if keep_days > 0:
-            done[day.isoformat()] = {
-                "job_id": job_id,
-                "completed_at": completed_at.isoformat(),
-                "last_run_on": last_run_on.isoformat() if last_run_on else None,
-            }
-        newest = max([parse_day(k) for k in done] + [day])
-        oldest_kept = newest - dt.timedelta(days=max(keep_days, 1) - 1)
-        kept = {k: v for k, v in done.items() if parse_day(k) >= oldest_kept and keep_days > 0}
-        if kept:
-            self._state["done"] = dict(sorted(kept.items()))
-        else:
-            self._state.pop("done", None)
+        done[day.isoformat()] = {
+            "job_id": job_id,
+            "completed_at": completed_at.isoformat(),
+            "last_run_on": last_run_on.isoformat() if last_run_on else None,
+        }
+        newest = max(_day_or_none(k) or day for k in done)
+        oldest_kept = newest - dt.timedelta(days=max(keep_days, DONE_WINDOW_DAYS) - 1)
+        kept = {k: v for k, v in done.items() if (_day_or_none(k) or dt.date.min) >= oldest_kept}
+        self._state["done"] = dict(sorted(kept.items()))
 
     def mark_replayed(self, day: dt.date, on: dt.date) -> None:
         """Note that a day's job was replayed on a calendar day (before the replay is sent).
@@ -225,6 +231,13 @@ class SyncState:
         self.bookmark = day
         self._state["replication_key"] = REPLICATION_KEY
         self._state["replication_key_value"] = day.isoformat()
+
+
+def _day_or_none(key: object) -> dt.date | None:
+    try:
+        return parse_day(str(key))
+    except ValueError:
+        return None
 
 
 def _done_entry(key: object, entry: t.Any) -> tuple[dt.date, dict[str, t.Any]] | None:  # noqa: ANN401

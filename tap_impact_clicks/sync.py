@@ -205,9 +205,7 @@ class DaySync:
                     pending.job_id,
                     day,
                 )
-                resumed = self._waiter.track(
-                    day, pending.job_id, 0.0, created=pending.submitted_at
-                )
+                resumed = self._waiter.track(day, pending.job_id, 0.0, created=pending.submitted_at)
                 resumed.resumed = True
                 window.append(resumed)
                 upcoming.popleft()

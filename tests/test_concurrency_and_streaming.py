@@ -78,7 +78,9 @@ def test_a_failing_day_stops_the_run_with_every_job_id_kept(make_sandbox):
     assert again.bookmark["replication_key_value"] == "2026-03-06"
 
 
-@pytest.mark.parametrize(("latency", "max_polls"), [(10, 3), (1800, 8)])
+# Issue #4: seen within 1.25x the job's duration + 1 s, in at most 15 polls under a minute
+# and 40 for 30 minutes (tests/test_polling.py: the same with PercentageComplete flat).
+@pytest.mark.parametrize(("latency", "max_polls"), [(10, 15), (1800, 40)])
 def test_polls_are_few_and_quick(make_sandbox, sim, latency, max_polls):
     box = make_sandbox(latency=latency)
     before = sim.time()
@@ -86,7 +88,7 @@ def test_polls_are_few_and_quick(make_sandbox, sim, latency, max_polls):
                               job_poll_interval=5))  # fmt: skip
     assert run.error is None
     assert box.count("JobStatus") <= max_polls
-    assert _elapsed(sim, before) <= latency * 1.1 + 5, "seen soon after it finished"
+    assert _elapsed(sim, before) <= latency * 1.25 + 1, "seen soon after it finished"
 
 
 def test_pages_are_each_downloaded_once_with_prefetch(make_sandbox):

@@ -19,7 +19,7 @@ from tap_impact_clicks.quota import (
     verdict_after_retries,
     verdict_on_429,
 )
-from tap_impact_clicks.state import PendingJob, SyncState
+from tap_impact_clicks.state import DONE_WINDOW_DAYS, PendingJob, SyncState
 from tests.helpers import START
 
 TODAY = START.date().isoformat()
@@ -40,13 +40,14 @@ def test_first_poll_comes_after_the_first_interval(sim):
     assert schedule.next_at == sim.time() + 5
 
 
-def test_gaps_grow_geometrically_without_progress_and_are_capped(sim):
+def test_gaps_grow_with_the_age_without_progress_and_are_capped(sim):
     schedule = PollSchedule(first=5)
     gaps = []
-    for _ in range(12):
+    for _ in range(40):
         sim.advance(schedule.next_at - sim.time())
         gaps.append(schedule.after_poll(None, "QUEUED"))
-    assert gaps[:3] == [10.0, 30.0, 90.0]  # 2x the job's age: polls at 5, 15, 45, 135 s
+    # 22 % of the job's age plus 0.9 s: polls at 5, 7, 9.44 … s
+    assert gaps[:2] == pytest.approx([0.22 * 5 + 0.9, 0.22 * 7 + 0.9])
     assert max(gaps) == MAX_POLL_GAP
     assert gaps == sorted(gaps)
 
@@ -56,17 +57,23 @@ def test_two_progress_readings_aim_at_the_estimated_completion(sim):
     sim.advance(5)
     schedule.after_poll(10, "RUNNING")
     sim.advance(10)
-    gap = schedule.after_poll(20, "RUNNING")  # 10 % per 10 s: 80 s to go
-    assert gap == pytest.approx(80.0)
+    gap = schedule.after_poll(20, "RUNNING")  # 10 % per 10 s: 80 s to go, later than
+    assert gap == pytest.approx(0.22 * 15 + 0.9)  # the age-based wait, which wins
+    sim.advance(gap)
+    gap = schedule.after_poll(90, "RUNNING")  # 70 % in 4.2 s: 0.6 s to go
+    assert gap == pytest.approx(10 * 4.2 / 70)
 
 
 def test_one_progress_reading_only_ever_shortens_the_wait(sim):
     schedule = PollSchedule(first=5)
     sim.advance(100)
-    assert schedule.after_poll(99, "RUNNING") < 200  # nearly done: much sooner than 2x age
+    # Nearly done (1 s to go by its rate): soon, but not before 2 % of its age.
+    assert schedule.after_poll(99, "RUNNING") == pytest.approx(2.0)
     fresh = PollSchedule(first=5)
     sim.advance(5)
-    assert fresh.after_poll(1, "RUNNING") == 10.0  # a slow start never lengthens it
+    assert fresh.after_poll(1, "RUNNING") == pytest.approx(2.0)  # a slow start: age-based
+    sim.advance(2)
+    assert fresh.after_poll(1, "RUNNING") == pytest.approx(0.22 * 7 + 0.9)  # flat: age-based
 
 
 def test_restart_places_the_first_poll_again(sim):
@@ -223,14 +230,18 @@ def test_state_drops_jobs_of_other_filters_and_of_emitted_days(sim):
     assert list(raw["jobs"]) == ["2026-03-04"]
 
 
-def test_remembered_done_days_are_bounded_by_lookback(sim):
+def test_remembered_done_days_are_bounded_by_a_window_whatever_lookback_says(sim):
     raw: dict = {}
     state = SyncState(raw, "")
-    for day in range(1, 6):
-        state.remember_done(dt.date(2026, 3, day), f"J{day}", START, START.date(), 2)
-    assert list(raw["done"]) == ["2026-03-04", "2026-03-05"]
-    state.remember_done(dt.date(2026, 3, 6), "J6", START, START.date(), 0)
-    assert "done" not in raw
+    first = dt.date(2026, 1, 1)
+    for n in range(40):  # lookback_days 0: kept all the same, for the last 31 days
+        state.remember_done(first + dt.timedelta(days=n), f"J{n}", START, START.date(), 0)
+    assert len(raw["done"]) == DONE_WINDOW_DAYS == 31
+    assert next(iter(raw["done"])) == (first + dt.timedelta(days=40 - 31)).isoformat()
+    state.remember_done(first + dt.timedelta(days=40), "J40", START, START.date(), 35)
+    assert len(raw["done"]) == 32  # a longer lookback_days keeps more (days 9 to 40)
+    state.remember_done(first + dt.timedelta(days=41), "J41", START, START.date(), 0)
+    assert len(raw["done"]) == 31
     done = SyncState({"done": {"2026-03-05": {"job_id": "J5"}}}, "").done_jobs()
     assert done == {}  # an unreadable entry is ignored
 

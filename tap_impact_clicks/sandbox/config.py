@@ -30,6 +30,8 @@ HTTP_FAULT_KINDS: tuple[str, ...] = (
 JOB_FAULT_KINDS: tuple[str, ...] = ("FAILED", "CANCELLED", "ERROR")
 #: Every kind of random fault (the default of ``SandboxConfig.fault_kinds``).
 RANDOM_FAULT_KINDS: tuple[str, ...] = HTTP_FAULT_KINDS + JOB_FAULT_KINDS
+#: The result formats the sandbox serves.
+RESULT_FORMATS: tuple[str, ...] = ("JSON", "CSV")
 #: What one run of a scripted job can end as.
 JOB_OUTCOMES: tuple[str, ...] = ("COMPLETED", "FAILED", "CANCELLED", "ERROR", "NEVER")
 
@@ -58,12 +60,17 @@ class SandboxConfig:
     auth_token: str = "sandbox-token"  # noqa: S105 - the sandbox's own, documented credential
     #: Seconds a job takes from submission to COMPLETED (0: at once).
     latency: float = 0.0
+    #: Keep PercentageComplete at 0 until a job completes (impact.com may never move it).
+    flat_progress: bool = False
     page_size: int = 5000
     daily_limit: int = 10
     hourly_limit: int = 1000
     redirect_downloads: bool = True
     #: "Clicks", "Records" or "list" (a bare JSON array, unpaged).
     record_key: str = "Clicks"
+    #: "JSON" (paged as ``record_key`` says), or "CSV": one unpaged CSV file of the whole day
+    #: (impact.com's paging of CSV is not known), served as text/csv.
+    result_format: str = "JSON"
     factory: ClickFactory = field(default_factory=ClickFactory)
     #: Per date ("2026-03-06"), or per brand program and date ("2026-03-06/1001", which wins
     #: over the plain date for that program's brand job): the outcome of each run of its job,
@@ -97,6 +104,9 @@ class SandboxConfig:
         Raises:
             ValueError: A kind that is not a random fault kind.
         """
+        if self.result_format not in RESULT_FORMATS:
+            msg = f"unknown result format {self.result_format!r}; choose from JSON, CSV"
+            raise ValueError(msg)
         kinds = self.fault_kinds
         if isinstance(kinds, str):  # "429,503" is read as two kinds, not as characters
             kinds = tuple(kinds.split(","))

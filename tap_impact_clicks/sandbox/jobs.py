@@ -82,7 +82,8 @@ def job_status(job: Job, config: SandboxConfig) -> tuple[str, float]:
         return "QUEUED", 0.0
     if outcome == "NEVER" or elapsed < latency:
         running = max(latency * 0.8, 1e-9)
-        return "RUNNING", min(99.0, max(0.0, (elapsed - latency * 0.2) / running * 100))
+        moved = min(99.0, max(0.0, (elapsed - latency * 0.2) / running * 100))
+        return "RUNNING", 0.0 if config.flat_progress else moved
     if outcome == "ERROR":
         return ("ERROR", 0.0) if elapsed < latency * 2 + 1 else ("COMPLETED", 100.0)
     return outcome, (100.0 if outcome == "COMPLETED" else 0.0)
