@@ -1,0 +1,288 @@
+"""End to end into PostgreSQL: `meltano run tap-impact-clicks target-postgres` on the sandbox.
+
+The server is Debian's ``postgresql`` (``initdb``/``pg_ctl``), started in a temporary
+directory on a free loopback port for this test and stopped after it; the test is skipped
+when those programs are absent (``.ci/run`` installs them). As root, the server runs as the
+``postgres`` system user (created when missing): ``initdb`` refuses to run as root.
+
+Checked: loaded rows = clicks served, the primary key (Id, ProgramId), the column types,
+and that a second run refreshing recent days (``lookback_days``) upserts them instead of
+adding them again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tap_impact_clicks.quickstart import PROJECT_ROOT, meltano_executable
+from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
+from tests.helpers import assert_no_secret
+
+pytestmark = pytest.mark.e2e
+
+SERVER_USER = "postgres"
+PASSWORD = "e2e-" + uuid.uuid4().hex  # this run's own, for the password (scram) path
+SCHEMA = "impact_e2e"
+BATCH = 37  # several target batches: upserts across batches too
+LOOKBACK = 2
+KEY = '"Id", "ProgramId"'  # the stream's key; the target keeps the names' case
+
+
+# -- a throwaway PostgreSQL server --------------------------------------------------------
+
+
+def _version(path: Path) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", path.parent.name)) or (0,)
+
+
+def postgres_bindir() -> Path | None:
+    """Where initdb, pg_ctl, postgres and psql are: pg_config, Debian's layout, or PATH."""
+    candidates: list[Path] = []
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True,
+                                 timeout=30, check=True).stdout.strip()  # fmt: skip
+            candidates.append(Path(out))
+    candidates += sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version, reverse=True)
+    initdb = shutil.which("initdb")
+    if initdb:
+        candidates.append(Path(initdb).resolve().parent)
+    for bindir in candidates:
+        if all((bindir / name).is_file() for name in ("initdb", "pg_ctl", "postgres", "psql")):
+            return bindir
+    return None
+
+
+def _as_server_user() -> list[str]:
+    """The command prefix that runs a program as the server's user (none unless root)."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        pwd.getpwnam(SERVER_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--user-group", "--no-create-home",
+                        "--shell", "/usr/sbin/nologin", SERVER_USER],
+                       check=True, capture_output=True, timeout=60)  # fmt: skip
+    runuser = shutil.which("runuser")
+    if runuser:
+        return [runuser, "-u", SERVER_USER, "--"]
+    return ["su", SERVER_USER, "-s", "/bin/sh", "-c", '"$0" "$@"']  # argv kept as is
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Postgres:
+    """A running server: where it listens, and how to query it."""
+
+    bindir: Path
+    port: int
+    user: str = "postgres"
+    database: str = "postgres"
+
+    def query(self, sql: str) -> list[list[str]]:
+        """Rows of a query, as text (psql's unaligned output)."""
+        result = subprocess.run(
+            [str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
+             "-d", self.database, "-X", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql],
+            env={**os.environ, "PGPASSWORD": PASSWORD}, capture_output=True, text=True,
+            timeout=60, check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        return [line.split("\t") for line in result.stdout.splitlines() if line]
+
+    def value(self, sql: str) -> str:
+        """The single value of a query."""
+        ((value,),) = self.query(sql)
+        return value
+
+
+@pytest.fixture
+def postgres():
+    bindir = postgres_bindir()
+    if bindir is None:
+        pytest.skip(
+            "PostgreSQL server programs not found (initdb, pg_ctl, postgres, psql via "
+            "pg_config --bindir, /usr/lib/postgresql/*/bin or PATH): install Debian's "
+            "`postgresql` package (.ci/run does)"
+        )
+    prefix = _as_server_user()
+    # Not pytest's tmp_path: the server's user must be able to reach its directory.
+    home = Path(tempfile.mkdtemp(prefix="tap-impact-pg-"))
+    data, log, pwfile = home / "data", home / "server.log", home / "pwfile"
+    pwfile.write_text(PASSWORD + "\n")
+    if prefix:
+        shutil.chown(home, SERVER_USER, SERVER_USER)
+        shutil.chown(pwfile, SERVER_USER, SERVER_USER)
+    port = _free_port()
+    pg_ctl = [*prefix, str(bindir / "pg_ctl"), "-D", str(data)]
+    try:
+        initdb = subprocess.run(
+            [*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-E", "UTF8",
+             "--no-sync", f"--pwfile={pwfile}", "--auth-local=trust",
+             "--auth-host=scram-sha-256"],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert initdb.returncode == 0, initdb.stderr
+        options = (f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={home} "
+                   "-c timezone=UTC -c fsync=off -c full_page_writes=off")  # fmt: skip
+        started = subprocess.run(
+            [*pg_ctl, "-l", str(log), "-w", "-t", "60", "-o", options, "start"],
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert started.returncode == 0, started.stderr + (log.read_text() if log.exists() else "")
+        yield Postgres(bindir, port)
+    finally:
+        if (data / "postmaster.pid").exists():
+            subprocess.run([*pg_ctl, "-m", "immediate", "-w", "-t", "60", "stop"],
+                           capture_output=True, timeout=120, check=False)  # fmt: skip
+        shutil.rmtree(home, ignore_errors=True)
+
+
+# -- the test ----------------------------------------------------------------------------------
+
+
+def _number(text: str) -> float | None:
+    """A number as psql prints it ("" for NULL) or as impact.com sends it ("n/a"...)."""
+    return None if text.strip().lower() in {"", "n/a", "na", "null"} else float(text)
+
+
+def _meltano(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [meltano_executable(), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
+        timeout=600, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def _columns(pg: Postgres) -> dict[str, str]:
+    rows = pg.query("select column_name, data_type from information_schema.columns "
+                    f"where table_schema = '{SCHEMA}' and table_name = 'clicks'")  # fmt: skip
+    return dict(rows)
+
+
+def _primary_key(pg: Postgres) -> list[str]:
+    rows = pg.query(
+        "select k.column_name from information_schema.table_constraints c "
+        "join information_schema.key_column_usage k using (constraint_schema, constraint_name) "
+        f"where c.table_schema = '{SCHEMA}' and c.table_name = 'clicks' "
+        "and c.constraint_type = 'PRIMARY KEY' order by k.ordinal_position"
+    )
+    return [name for (name,) in rows]
+
+
+def test_meltano_run_loads_into_postgres_and_lookback_upserts(postgres, tmp_path):
+    pg = postgres
+    today = dt.datetime.now(dt.timezone.utc).date()
+    start = today - dt.timedelta(days=6)
+    with Sandbox(SandboxConfig(latency=0.3, page_size=13)) as box:
+        env = {
+            **os.environ,
+            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",  # this test's state
+            "TAP_IMPACT_CLICKS_ACCOUNT_SID": box.config.account_sid,
+            "TAP_IMPACT_CLICKS_AUTH_TOKEN": box.config.auth_token,
+            "TAP_IMPACT_CLICKS_API_URL": box.url,
+            "TAP_IMPACT_CLICKS_START_DATE": start.isoformat(),
+            "TAP_IMPACT_CLICKS_LOOKBACK_DAYS": str(LOOKBACK),
+            "TARGET_POSTGRES_HOST": "127.0.0.1",
+            "TARGET_POSTGRES_PORT": str(pg.port),
+            "TARGET_POSTGRES_USER": pg.user,
+            "TARGET_POSTGRES_PASSWORD": PASSWORD,
+            "TARGET_POSTGRES_DATABASE": pg.database,
+            "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": SCHEMA,
+            "TARGET_POSTGRES_BATCH_SIZE_ROWS": str(BATCH),
+        }
+        _meltano(["install", "tap-impact-clicks", "target-postgres"], env)
+        state_id = f"sandbox:tap-impact-clicks-to-target-postgres:{uuid.uuid4().hex}"
+        suffix = state_id.rsplit(":", 1)[1]
+        run = ["--environment=sandbox", "run", f"--state-id-suffix={suffix}",
+               "tap-impact-clicks", "target-postgres"]  # fmt: skip
+        first = _meltano(run, env)
+
+        served_by_day = dict(box.served_clicks)
+        served = sum(served_by_day.values())
+        days = {day for day, clicks in served_by_day.items() if clicks}
+        assert served > BATCH * 3, "several target batches"
+        table = f"{SCHEMA}.clicks"
+        rows = int(pg.value(f"select count(*) from {table}"))
+        assert rows == served, f"loaded {rows} rows, the sandbox served {served} clicks"
+        assert int(pg.value(f"select count(distinct ({KEY})) from {table}")) == rows
+        assert int(pg.value(f"select count(distinct export_date) from {table}")) == len(days)
+
+        # The stream's key is the table's primary key; names keep their case (quote them).
+        assert _primary_key(pg) == ["Id", "ProgramId"]
+        columns = _columns(pg)
+        assert columns["Id"] == columns["ProgramId"] == "text"
+        assert columns["export_date"] == "date"
+        assert columns["EventDate"] == "timestamp without time zone"
+        assert columns["CpcBid"] == columns["Payout"] == "numeric"
+        assert columns["UniqueClick"] == "boolean"
+        assert columns["extra_fields"] == "jsonb"
+        assert int(pg.value(f'select count(*) from {table} where "EventDate" is null')) == 0
+        assert int(pg.value(f'select count(*) from {table} where "UniqueClick" is null')) == 0
+        # One click as impact.com sent it, and as loaded. EventDate ("...-05:00") lands in a
+        # `timestamp without time zone` as the wall time of the server's TimeZone (UTC here):
+        # the offset itself is not kept.
+        raw = box.truth(start)[0]
+        ((event, cpc_bid, payout, unique),) = pg.query(
+            f'select "EventDate", "CpcBid", "Payout", "UniqueClick" from {table} '
+            f"where \"Id\" = '{raw['Id']}' and \"ProgramId\" = '{raw['ProgramId']}'"
+        )
+        event_utc = dt.datetime.fromisoformat(raw["EventDate"]).astimezone(dt.timezone.utc)
+        assert event == event_utc.strftime("%Y-%m-%d %H:%M:%S")
+        assert _number(cpc_bid) == _number(raw["CpcBid"])
+        assert _number(payout) == _number(raw["Payout"])
+        assert unique == {"true": "t", "false": "f"}[raw["UniqueClick"].lower()]
+
+        # The next calendar day, lookback_days replays the last synced days (Replay, never a
+        # new ClickExport) and emits their clicks again: shift the runs' calendar day back.
+        state = json.loads(_meltano(["--environment=sandbox", "state", "get", state_id],
+                                    env).stdout)  # fmt: skip
+        clicks = state["singer_state"]["bookmarks"]["clicks"]
+        bookmark = dt.date.fromisoformat(clicks["replication_key_value"])
+        recent = [(bookmark - dt.timedelta(days=n)).isoformat() for n in range(LOOKBACK)]
+        assert set(recent) <= set(clicks["done"])
+        earlier = (today - dt.timedelta(days=3)).isoformat()  # before the account's today
+        for entry in clicks["done"].values():
+            entry["last_run_on"] = earlier
+        _meltano(["--environment=sandbox", "state", "set", "--force", state_id,
+                  json.dumps(state)], env)  # fmt: skip
+        first_load = pg.value(f"select max(_sdc_batched_at) from {table}")
+        exports = box.count("ClickExport")
+        second = _meltano(run, env)
+
+        assert box.count("ClickExport") == exports
+        assert box.count("Replay") == LOOKBACK
+        emitted_again = sum(box.served_clicks.values()) - served
+        refreshed = sum(served_by_day[day] for day in recent)
+        assert emitted_again == refreshed > 0
+        assert int(pg.value(f"select count(*) from {table}")) == rows, "upserted, not added"
+        assert int(pg.value(f"select count(distinct ({KEY})) from {table}")) == rows
+        updated = int(pg.value(
+            f"select count(*) from {table} where _sdc_batched_at > '{first_load}'"
+        ))  # fmt: skip
+        assert updated == emitted_again, "the refreshed days' rows were rewritten"
+        assert_no_secret(first.stdout + first.stderr + second.stdout + second.stderr)
+        for output in (first.stdout + first.stderr, second.stdout + second.stderr):
+            assert PASSWORD not in output
