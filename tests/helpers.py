@@ -163,3 +163,31 @@ def days_of(records: list[dict[str, t.Any]]) -> dict[str, int]:
     for record in records:
         counts[record["export_date"]] = counts.get(record["export_date"], 0) + 1
     return counts
+
+
+def meltano(
+    args: list[str], env: dict[str, str], *, ok: bool = True, timeout: float = 900
+) -> subprocess.CompletedProcess[str]:
+    """Run this project's `meltano` (the e2e tests); by default it must succeed."""
+    from tap_impact_clicks.quickstart import PROJECT_ROOT, meltano_executable  # noqa: PLC0415
+
+    result = subprocess.run(
+        [meltano_executable(), *args], cwd=PROJECT_ROOT, env=env, capture_output=True,
+        text=True, timeout=timeout, check=False,
+    )  # fmt: skip
+    if ok:
+        assert result.returncode == 0, result.stderr[-3000:]
+    return result
+
+
+def sandbox_env(box: t.Any, start: dt.date, **extra: str) -> dict[str, str]:
+    """The environment of a Meltano run against a sandbox (its credentials, from `start`)."""
+    return {
+        **os.environ,
+        "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "TAP_IMPACT_CLICKS_ACCOUNT_SID": box.config.account_sid,
+        "TAP_IMPACT_CLICKS_AUTH_TOKEN": box.config.auth_token,
+        "TAP_IMPACT_CLICKS_API_URL": box.url,
+        "TAP_IMPACT_CLICKS_START_DATE": start.isoformat(),
+        **extra,
+    }

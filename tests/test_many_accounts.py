@@ -12,13 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import subprocess
 import uuid
 
 import pytest
 
-from tap_impact_clicks.quickstart import PROJECT_ROOT, meltano_executable
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
+from tests.helpers import meltano
 
 pytestmark = pytest.mark.e2e
 
@@ -30,18 +29,8 @@ LOADER = "target-jsonl"
 LIMIT_A, LIMIT_B = 3, 10
 
 
-def _meltano(args: list[str], env: dict[str, str], *, ok: bool = True):
-    result = subprocess.run(
-        [meltano_executable(), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-        timeout=600, check=False,
-    )  # fmt: skip
-    if ok:
-        assert result.returncode == 0, result.stderr[-3000:]
-    return result
-
-
 def _state(state_id: str, env: dict[str, str]) -> dict:
-    out = _meltano(["--environment=sandbox", "state", "get", state_id], env).stdout
+    out = meltano(["--environment=sandbox", "state", "get", state_id], env).stdout
     return json.loads(out)["singer_state"]["bookmarks"]["clicks"]
 
 
@@ -85,12 +74,12 @@ def test_two_inherited_extractors_keep_their_own_state_and_quota(tmp_path):
             f"{B}API_URL": box_b.url,
             f"{B}DAILY_EXPORT_LIMIT": str(LIMIT_B),
         }
-        _meltano(["install", TAP_A, TAP_B, LOADER], env)  # B shares A's venv
+        meltano(["install", TAP_A, TAP_B, LOADER], env)  # B shares A's venv
         suffix = uuid.uuid4().hex
 
         def run(tap: str, out) -> None:
             args = ["--environment=sandbox", "run", f"--state-id-suffix={suffix}", tap, LOADER]
-            _meltano(args, {**env, "TARGET_JSONL_DESTINATION_PATH": str(out)})
+            meltano(args, {**env, "TARGET_JSONL_DESTINATION_PATH": str(out)})
 
         run(TAP_A, out_a)
         run(TAP_B, out_b)
@@ -98,7 +87,7 @@ def test_two_inherited_extractors_keep_their_own_state_and_quota(tmp_path):
         # Two state IDs, one per extractor.
         id_a = f"sandbox:{TAP_A}-to-{LOADER}:{suffix}"
         id_b = f"sandbox:{TAP_B}-to-{LOADER}:{suffix}"
-        listed = _meltano(["--environment=sandbox", "state", "list"], env).stdout.split()
+        listed = meltano(["--environment=sandbox", "state", "list"], env).stdout.split()
         assert sorted(listed) == sorted([id_a, id_b])
         state_a, state_b = _state(id_a, env), _state(id_b, env)
 
@@ -139,7 +128,7 @@ def test_two_inherited_extractors_keep_their_own_state_and_quota(tmp_path):
         # the parent's TAP_IMPACT_CLICKS_* variables): meltano.yml blanks them for B.
         before = dict(box_a.calls)
         unset = {k: v for k, v in env.items() if not k.startswith(f"{B}A")}  # SID, token, URL
-        failed = _meltano(
+        failed = meltano(
             ["--environment=sandbox", "run", f"--state-id-suffix={uuid.uuid4().hex}",
              TAP_B, LOADER], {**unset, "TARGET_JSONL_DESTINATION_PATH": str(tmp_path)}, ok=False,
         )  # fmt: skip

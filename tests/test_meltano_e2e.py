@@ -7,26 +7,15 @@ test loads several small batches and compares the loaded row count with what was
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
 import uuid
 
 import pytest
 
-from tap_impact_clicks.quickstart import PROJECT_ROOT, meltano_executable, summary
+from tap_impact_clicks.quickstart import summary
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
-from tests.helpers import assert_no_secret
+from tests.helpers import assert_no_secret, meltano, sandbox_env
 
 pytestmark = pytest.mark.e2e
-
-
-def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [meltano_executable(), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-        timeout=900, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
 
 
 def test_meltano_run_loads_every_served_click_into_duckdb(tmp_path):
@@ -34,20 +23,12 @@ def test_meltano_run_loads_every_served_click_into_duckdb(tmp_path):
     start = today - dt.timedelta(days=6)
     with Sandbox(SandboxConfig(latency=0.3, page_size=13)) as box:
         warehouse = tmp_path / "e2e.duckdb"
-        env = {
-            **os.environ,
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
-            "TAP_IMPACT_CLICKS_ACCOUNT_SID": box.config.account_sid,
-            "TAP_IMPACT_CLICKS_AUTH_TOKEN": box.config.auth_token,
-            "TAP_IMPACT_CLICKS_API_URL": box.url,
-            "TAP_IMPACT_CLICKS_START_DATE": start.isoformat(),
-            "TARGET_DUCKDB_FILEPATH": str(warehouse),
-            "TARGET_DUCKDB_BATCH_SIZE_ROWS": "37",
-        }
-        _run(["install"], env)
+        env = sandbox_env(box, start, TARGET_DUCKDB_FILEPATH=str(warehouse),
+                          TARGET_DUCKDB_BATCH_SIZE_ROWS="37")  # fmt: skip
+        meltano(["install"], env)
         run = ["--environment=sandbox", "run", f"--state-id-suffix={uuid.uuid4().hex}",
                "tap-impact-clicks", "target-duckdb"]  # fmt: skip
-        first = _run(run, env)
+        first = meltano(run, env)
         served = sum(box.served_clicks.values())
         exports = box.count("ClickExport")
         rows, days, programs = summary(str(warehouse))
@@ -57,7 +38,7 @@ def test_meltano_run_loads_every_served_click_into_duckdb(tmp_path):
         assert programs == 3
         assert exports == len(set(box.export_dates)) >= 5
         # Right after: nothing new, and no ClickExport call.
-        second = _run(run, env)
+        second = meltano(run, env)
         assert box.count("ClickExport") == exports
         assert summary(str(warehouse))[0] == rows
         assert_no_secret(first.stdout + first.stderr + second.stdout + second.stderr)

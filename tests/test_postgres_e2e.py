@@ -28,9 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from tap_impact_clicks.quickstart import PROJECT_ROOT, meltano_executable
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
-from tests.helpers import assert_no_secret
+from tests.helpers import assert_no_secret, meltano, sandbox_env
 
 pytestmark = pytest.mark.e2e
 
@@ -166,15 +165,6 @@ def _number(text: str) -> float | None:
     return None if text.strip().lower() in {"", "n/a", "na", "null"} else float(text)
 
 
-def _meltano(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [meltano_executable(), *args], cwd=PROJECT_ROOT, env=env, capture_output=True, text=True,
-        timeout=600, check=False,
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result
-
-
 def _columns(pg: Postgres) -> dict[str, str]:
     rows = pg.query("select column_name, data_type from information_schema.columns "
                     f"where table_schema = '{SCHEMA}' and table_name = 'clicks'")  # fmt: skip
@@ -197,13 +187,8 @@ def test_meltano_run_loads_into_postgres_and_lookback_upserts(postgres, tmp_path
     start = today - dt.timedelta(days=6)
     with Sandbox(SandboxConfig(latency=0.3, page_size=13)) as box:
         env = {
-            **os.environ,
-            "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
+            **sandbox_env(box, start),
             "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",  # this test's state
-            "TAP_IMPACT_CLICKS_ACCOUNT_SID": box.config.account_sid,
-            "TAP_IMPACT_CLICKS_AUTH_TOKEN": box.config.auth_token,
-            "TAP_IMPACT_CLICKS_API_URL": box.url,
-            "TAP_IMPACT_CLICKS_START_DATE": start.isoformat(),
             "TAP_IMPACT_CLICKS_LOOKBACK_DAYS": str(LOOKBACK),
             "TARGET_POSTGRES_HOST": "127.0.0.1",
             "TARGET_POSTGRES_PORT": str(pg.port),
@@ -213,12 +198,12 @@ def test_meltano_run_loads_into_postgres_and_lookback_upserts(postgres, tmp_path
             "TARGET_POSTGRES_DEFAULT_TARGET_SCHEMA": SCHEMA,
             "TARGET_POSTGRES_BATCH_SIZE_ROWS": str(BATCH),
         }
-        _meltano(["install", "tap-impact-clicks", "target-postgres"], env)
+        meltano(["install", "tap-impact-clicks", "target-postgres"], env)
         state_id = f"sandbox:tap-impact-clicks-to-target-postgres:{uuid.uuid4().hex}"
         suffix = state_id.rsplit(":", 1)[1]
         run = ["--environment=sandbox", "run", f"--state-id-suffix={suffix}",
                "tap-impact-clicks", "target-postgres"]  # fmt: skip
-        first = _meltano(run, env)
+        first = meltano(run, env)
 
         served_by_day = dict(box.served_clicks)
         served = sum(served_by_day.values())
@@ -257,7 +242,7 @@ def test_meltano_run_loads_into_postgres_and_lookback_upserts(postgres, tmp_path
 
         # The next calendar day, lookback_days replays the last synced days (Replay, never a
         # new ClickExport) and emits their clicks again: shift the runs' calendar day back.
-        state = json.loads(_meltano(["--environment=sandbox", "state", "get", state_id],
+        state = json.loads(meltano(["--environment=sandbox", "state", "get", state_id],
                                     env).stdout)  # fmt: skip
         clicks = state["singer_state"]["bookmarks"]["clicks"]
         bookmark = dt.date.fromisoformat(clicks["replication_key_value"])
@@ -266,11 +251,11 @@ def test_meltano_run_loads_into_postgres_and_lookback_upserts(postgres, tmp_path
         earlier = (today - dt.timedelta(days=3)).isoformat()  # before the account's today
         for entry in clicks["done"].values():
             entry["last_run_on"] = earlier
-        _meltano(["--environment=sandbox", "state", "set", "--force", state_id,
+        meltano(["--environment=sandbox", "state", "set", "--force", state_id,
                   json.dumps(state)], env)  # fmt: skip
         first_load = pg.value(f"select max(_sdc_batched_at) from {table}")
         exports = box.count("ClickExport")
-        second = _meltano(run, env)
+        second = meltano(run, env)
 
         assert box.count("ClickExport") == exports
         assert box.count("Replay") == LOOKBACK
