@@ -160,7 +160,7 @@ def _backfill_with_kills(tmp_path, rng, kills_wanted: int, phases: dict) -> tupl
                     kills += 1
                     emitting = time.monotonic() - target.last_record_at < 0.05
                     phase = "emitting" if emitting else {
-                        "ClickExport": "submitting", "JobStatus": "polling",
+                        "ClickExport": "submitting", "JobStatus": "polling", "JobList": "polling",
                         "Download": "downloading", "SignedDownload": "downloading",
                     }.get(box.last_request, "starting")  # fmt: skip
                     phases[phase] = phases.get(phase, 0) + 1
