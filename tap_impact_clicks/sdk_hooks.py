@@ -184,7 +184,6 @@ class HookedStream(RESTStream[t.Any]):
         )
 
 
-
 class HookedTap(Tap):
     """A tap that stops on SIGINT/SIGTERM with a last STATE and a non-zero exit."""
 

@@ -53,27 +53,6 @@ def make_sandbox(sim: SimClock) -> t.Iterator[t.Callable[..., Sandbox]]:
         box.stop()
 
 
-#: Warnings that one test raises and whose cause lies outside the files that may change it
-#: yet, ignored for that test alone (the suite turns every other warning into an error).
-_KNOWN_WARNINGS = {
-    # tests/test_reliability.py (_backfill_with_kills) opens subprocess.Popen with stdout and
-    # stderr pipes and never closes them: CPython then warns "unclosed file" (ResourceWarning)
-    # from the pipes' finalizers, which pytest reports as PytestUnraisableExceptionWarning.
-    # Fix there with `with subprocess.Popen(...) as proc:`, then drop this entry.
-    "tests/test_reliability.py::test_sigkill_at_random_moments_then_resume": (
-        "ignore:Exception ignored .*_io.FileIO:pytest.PytestUnraisableExceptionWarning"
-    ),
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Attach the known, narrowly scoped warning filters to their tests."""
-    for item in items:
-        spec = _KNOWN_WARNINGS.get(item.nodeid)
-        if spec is not None:
-            item.add_marker(pytest.mark.filterwarnings(spec))
-
-
 def pytest_terminal_summary(terminalreporter: t.Any) -> None:
     """Print the reliability figures gathered by this session, if any."""
     from tests.reliability_report import report  # noqa: PLC0415

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
@@ -17,7 +18,9 @@ from tap_impact_clicks.records import (
     Normaliser,
 )
 
-VALIDATOR = Draft202012Validator(SCHEMA)
+#: Checks "format" too: "date" (export_date) with the standard library, "date-time"
+#: (EventDate) with rfc3339-validator (without it jsonschema skips "date-time" silently).
+VALIDATOR = Draft202012Validator(SCHEMA, format_checker=Draft202012Validator.FORMAT_CHECKER)
 PLACEHOLDER = st.sampled_from(["", "n/a", "N/A", "NA", "na", "null", "NULL", "Null"])
 SCALAR = st.one_of(st.text(max_size=30), st.integers(), st.floats(allow_nan=True),
                    st.booleans(), st.none(), PLACEHOLDER)  # fmt: skip
@@ -67,6 +70,22 @@ def clicks(draw: st.DrawFn) -> dict[str, object]:
     return click
 
 
+def _valid_record(**fields: object) -> dict[str, object]:
+    return {"Id": "1", "ProgramId": "7", "export_date": "2026-03-05", **fields}
+
+
+def test_the_format_checker_is_active():
+    assert {"date", "date-time"} <= set(VALIDATOR.format_checker.checkers)
+    assert not list(VALIDATOR.iter_errors(_valid_record(EventDate="2026-11-10T12:00:00Z")))
+    assert not list(VALIDATOR.iter_errors(_valid_record(EventDate="2026-11-10T12:00:00-05:00")))
+    for bad in ("2026-11-10T12:00:00", "not a date", "2026-02-30T12:00:00Z", "2026-11-10"):
+        errors = [e.message for e in VALIDATOR.iter_errors(_valid_record(EventDate=bad))]
+        assert errors, bad
+        assert any("date-time" in message for message in errors), errors
+    for bad in ("2026-02-30", "2026-03-05T00:00:00Z", "yesterday"):
+        assert list(VALIDATOR.iter_errors(_valid_record(export_date=bad))), bad
+
+
 @settings(max_examples=300, deadline=None)
 @given(clicks())
 def test_any_click_becomes_a_valid_record(click):
@@ -93,3 +112,32 @@ def test_naive_datetimes_gain_the_account_offset(click, zone):
     if value:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
         assert parsed.tzinfo is not None
+
+
+@pytest.mark.parametrize(
+    ("sent", "zone"),
+    [
+        # No offset: read in the configured timezone, or UTC when none is set.
+        ("2026-11-10T12:00:00", None),
+        ("2026-11-10", None),
+        ("2026-11-10T12:00:00", "Asia/Tokyo"),
+        # The shape of an RFC 3339 date-time, but no such day or time.
+        ("2026-02-30T12:00:00Z", None),
+        ("2026-13-05T10:00:00Z", None),
+        ("2026-03-05T25:00:00Z", "UTC"),
+        ("2026-03-05T10:61:00+01:00", None),
+        ("2026-03-05T10:00:00+24:00", None),
+        ("2026-13-45T99:99:99+01:00", "UTC"),
+        # An offset with seconds: RFC 3339 offsets have none.
+        ("2026-11-10T12:00:00+05:30:15", None),
+    ],
+)
+def test_date_times_the_schema_rejects_are_never_emitted(sent, zone):
+    from zoneinfo import ZoneInfo  # noqa: PLC0415
+
+    normaliser = Normaliser(ZoneInfo(zone) if zone else None)
+    record = normaliser.normalise({"Id": "1", "ProgramId": "7", "EventDate": sent}, "2026-03-05")
+    errors = [e.message for e in VALIDATOR.iter_errors(record)]
+    assert not errors, (sent, record)
+    # Either a valid date-time, or None with what was sent kept verbatim.
+    assert record["EventDate"] is not None or record["extra_fields"] == {"EventDate": sent}

@@ -167,6 +167,8 @@ def _backfill_with_kills(tmp_path, rng, kills_wanted: int, phases: dict) -> tupl
             stderr = proc.stderr.read()  # stdout belongs to the target's reader thread
             proc.wait(timeout=120)
             target.join()
+            proc.stdout.close()
+            proc.stderr.close()
             state = target.state
             assert_no_secret(stderr + "".join(target.text))
             if proc.returncode == 0:
