@@ -121,8 +121,12 @@ def _files_are_objects(argv: list[str]) -> None:
     for flag, value in itertools.pairwise(argv):
         if flag not in {"--config", "--state"} or value == "ENV":
             continue
+        path = Path(value)
+        if flag == "--config" and not path.is_file():
+            msg = f"config: {value}: no such file"
+            raise SettingError(msg)
         try:
-            document = json.loads(Path(value).read_text())
+            document = json.loads(path.read_text())
         except (OSError, ValueError):
             continue  # the SDK says what is wrong with it
         if isinstance(document, dict):

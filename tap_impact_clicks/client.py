@@ -29,7 +29,7 @@ logger = logging.getLogger("tap-impact-clicks")
 #: Result bodies up to this size stay in memory; larger ones are spooled to disk (so a
 #: page's size, unknown, does not set the tap's memory: it reads a body a chunk at a time).
 SPOOL_IN_MEMORY = 2 << 20
-CHUNK = 1 << 20
+CHUNK = 256 << 10
 
 
 class Transport(t.Protocol):
@@ -94,17 +94,22 @@ class ImpactApi:
         validate: bool = True,
         **kwargs: t.Any,  # noqa: ANN401
     ) -> requests.Response:
-        self.calls[endpoint.value] = self.calls.get(endpoint.value, 0) + 1
         try:
             response = self._transport.send(endpoint, method, url, check=False, **kwargs)
         except requests.exceptions.ReadTimeout:
+            self._count(endpoint)
             self._charge(endpoint)  # the request reached impact.com; its answer was lost
             raise
+        self._count(endpoint)
         if response.status_code != requests.codes.too_many:  # a 429 was refused, not done
             self._charge(endpoint)
         if validate:
             self._transport.validate_response(response, endpoint)
         return response
+
+    def _count(self, endpoint: Endpoint) -> None:
+        """Count a request that reached impact.com (not one that found nothing listening)."""
+        self.calls[endpoint.value] = self.calls.get(endpoint.value, 0) + 1
 
     def _charge(self, endpoint: Endpoint) -> None:
         if endpoint.charged:

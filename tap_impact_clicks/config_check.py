@@ -20,6 +20,7 @@ from singer_sdk.configuration._dict_config import parse_environment_config
 from singer_sdk.typing import DEFAULT_JSONSCHEMA_VALIDATOR, extend_validator_with_defaults
 
 from tap_impact_clicks.errors import SettingError
+from tap_impact_clicks.maps_check import capability_problems
 from tap_impact_clicks.settings import NOT_BLANK, Settings
 
 #: The validator the SDK checks configs with; it also fills in the schema's defaults.
@@ -98,6 +99,7 @@ def check_config(
     read_numbers(config, schema)
     errors, warnings = unknown_settings(config, schema["properties"])
     problems = schema_problems(config, schema)
+    problems += capability_problems(config)
     settings = None
     if not problems:
         try:

@@ -90,7 +90,9 @@ def sample_records(
         return
     job = waiter.track(day, job_id, settings.job_poll_interval)
     waiter.wait(job)
-    yield from emitter.emit(job, waiter)
+    for record in emitter.emit(job, waiter):
+        yield record
+        return  # one is enough (more would make the SDK abort the stream, and log an error)
 
 
 def _listed_completed_jobs(api: ImpactApi, now: dt.datetime) -> list[str]:

@@ -7,6 +7,7 @@ record shaped like the stream's schema finds that before the first ClickExport.
 
 from __future__ import annotations
 
+import importlib.util
 import typing as t
 
 from tap_impact_clicks.errors import SettingError
@@ -96,3 +97,44 @@ def _culprit(stream: str, config: Mapping[str, t.Any], message: str) -> tuple[st
     if len(expressions) == 1:
         return next(iter(expressions.items()))
     return "", ""
+
+
+def capability_problems(config: Mapping[str, t.Any]) -> list[str]:
+    """What the SDK's capabilities need that the config or this install lacks.
+
+    The SDK would fail on these only once the run is under way, with a traceback or two
+    log lines: say them as settings errors instead.
+
+    Args:
+        config: The tap's config.
+
+    Returns:
+        One ``<setting>: <what is wrong>`` line per problem.
+    """
+    problems = []
+    if config.get("flattening_enabled") and config.get("flattening_max_depth") is None:
+        problems.append(
+            "flattening_max_depth: required when flattening_enabled is true (e.g. 3: nested "
+            "objects deeper than that become JSON text)"
+        )
+    batch = config.get("batch_config")
+    encoding = batch.get("encoding") if isinstance(batch, dict) else None
+    if (
+        isinstance(encoding, dict)
+        and encoding.get("format") == "parquet"
+        and not _installed("pyarrow")
+    ):
+        problems.append(
+            "batch_config: the parquet format needs pyarrow, which is not installed (pip "
+            "install 'singer-sdk[parquet]'), or use format jsonl"
+        )
+    if config.get("faker_config") and not _installed("faker"):
+        problems.append(
+            "faker_config: stream maps' `fake` needs faker, which is not installed (pip "
+            "install 'singer-sdk[faker]')"
+        )
+    return problems
+
+
+def _installed(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None

@@ -66,11 +66,9 @@ class ClicksStream(ImpactHttpStream):
             state = self.get_context_state(context)
             who = f"program {context['program_id']}: " if context else ""
             jobs = state.get("jobs") or {}
-            through = state.get("replication_key_value") or "no day yet"
-            parts.append(
-                f"{who}synced through {through}, {len(jobs)} submitted export job(s) kept "
-                "in the state"
-            )
+            through = state.get("replication_key_value")
+            synced = f"synced through {through}" if through else "no day synced yet"
+            parts.append(f"{who}{synced}, {len(jobs)} submitted export job(s) kept in the state")
         return "; ".join(parts)
 
     @cached_property
@@ -128,8 +126,10 @@ class ClicksStream(ImpactHttpStream):
             sync = DaySync(api, settings, state, emitter, self.checkpoint,
                            allowance=allowance, ledger=self._ledger,
                            program_id=program)  # fmt: skip
+            finished = False
             try:
                 yield from sync.run()
+                finished = True
             except TapImpactError as exc:
                 if program is None:
                     raise
@@ -140,9 +140,10 @@ class ClicksStream(ImpactHttpStream):
             finally:
                 self.close_request_counters()
                 self.logger.info(
-                    "%sSync finished: %d day(s), %d refreshed, %d record(s); API calls: %s; "
+                    "%sSync %s: %d day(s), %d refreshed, %d record(s); API calls: %s; "
                     "charged against the daily limit: %d.",
                     f"Program {program}: " if program else "",
+                    "finished" if finished else "stopped",
                     sync.days_done,
                     sync.days_refreshed,
                     emitter.records,

@@ -25,6 +25,17 @@ def live_box():
 
 
 BAD_CONFIGS = [
+    ({"flattening_enabled": True}, "flattening_max_depth"),
+    (
+        {
+            "batch_config": {
+                "encoding": {"format": "parquet", "compression": "gzip"},
+                "storage": {"root": "file:///tmp/batches"},
+            }
+        },
+        "batch_config",
+    ),  # no pyarrow
+    ({"faker_config": {"seed": 1}}, "faker_config"),  # no faker
     ({"lookback_days": 100_000_000}, "lookback_days"),  # date arithmetic would overflow
     ({"account_sid": ""}, "account_sid"),
     ({"auth_token": ""}, "auth_token"),
@@ -101,6 +112,15 @@ def test_a_config_file_that_is_not_an_object(live_box, tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
         f"tap-impact-clicks: error: config: {config_path} holds a JSON list, not an object"
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_config_file(live_box, tmp_path):
+    result = run_cli(base_config(live_box.url), tmp_path, "--config", str(tmp_path / "nope.json"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"tap-impact-clicks: error: config: {tmp_path / 'nope.json'}: no such file"
     )
     assert "Traceback" not in result.stderr
 

@@ -102,6 +102,7 @@ def test_cli_runs_share_the_ledger(make_sandbox, tmp_path):
 def _test_run(config, tmp_path):
     result = run_cli(config, tmp_path, "--test")
     assert result.returncode == 0, result.stderr[-2000:]
+    assert "ERROR" not in result.stderr
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 
 
@@ -113,6 +114,8 @@ def test_connection_test_spends_at_most_one_export(tmp_path):
                              timezone="UTC")  # fmt: skip
         first = _test_run(config, tmp_path)
         assert box.count("ClickExport") == 1, "nothing listed: the last ended day, once"
+        assert not [m for m in first if m["type"] == "STATE" and "replication_key_value" in
+                    m["value"]["bookmarks"].get("clicks", {})], "no bookmark moves"  # fmt: skip
         assert [m["type"] for m in first].count("RECORD") == 1
         second = _test_run(config, tmp_path)
         assert box.count("ClickExport") == 1, "a second --test spends none"

@@ -111,6 +111,7 @@ def test_the_run_summary_counts_every_charged_call(make_sandbox):
     run = run_tap(base_config(box.url, start_date="2026-03-05", end_date="2026-03-05"))
     assert run.error is None
     summary = next(line for line in _info_lines(run) if "Sync finished" in line)
+    assert "Sync stopped" not in run.logs
     assert "ClickExport 2" in summary
     assert "charged against the daily limit: 2" in summary
     assert run.bookmark["exports"]["count"] == 2
@@ -295,8 +296,8 @@ def test_a_signal_stops_the_run_within_two_seconds(tmp_path, signum, code, momen
     last = err.strip().splitlines()[-1]
     name = signal.Signals(signum).name
     assert last == (
-        f"tap-impact-clicks: stopped by {name}: synced through no day yet, 3 submitted export "
-        "job(s) kept in the state; the next run resumes there"
+        f"tap-impact-clicks: stopped by {name}: no day synced yet, 3 submitted export job(s) "
+        "kept in the state; the next run resumes there"
     )
     assert "Traceback" not in err
     assert_no_secret(err + "".join(tap.seen))
