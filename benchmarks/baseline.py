@@ -12,6 +12,16 @@ import time
 import requests
 
 
+def download(session: requests.Session, job_url: str, page: int) -> bytes:
+    """One result page (asked again while the sandbox answers 202, not ready)."""
+    while True:
+        response = session.get(f"{job_url}/Download", params={"Page": page})
+        response.raise_for_status()
+        if response.status_code != requests.codes.accepted:
+            return response.content
+        time.sleep(0.05)
+
+
 def main() -> None:
     """Export one day, wait for it, download every page, write RECORD lines to stdout."""
     api, sid, token, date = sys.argv[1:5]
@@ -26,7 +36,7 @@ def main() -> None:
     out = sys.stdout
     page, pages = 1, 1
     while page <= pages:
-        body = json.loads(session.get(f"{job_url}/Download", params={"Page": page}).content)
+        body = json.loads(download(session, job_url, page))
         pages = int(body["@numpages"])
         for click in body["Clicks"]:
             out.write(json.dumps({"type": "RECORD", "stream": "clicks", "record": click}) + "\n")

@@ -1,4 +1,4 @@
-"""``--test``: one record that proves the connection, for at most one ClickExport.
+"""``--test`` (and any dry run): records of one job, for at most one ClickExport.
 
 The SDK's connection test syncs until the first record. A normal sync would submit up to
 ``max_concurrent_jobs`` exports for that one record — a whole day's quota. Instead: read a
@@ -45,8 +45,9 @@ def sample_records(
     ledger: JobLedger,
     allowance: Allowance,
     program: str | None = None,
+    limit: int = 1,
 ) -> Iterator[dict[str, t.Any]]:
-    """Records for a connection test (the SDK stops at the first).
+    """Records for a connection test or a dry run: those of one job, ``limit`` at most.
 
     Args:
         api: The API client.
@@ -56,6 +57,7 @@ def sample_records(
         ledger: The local ledger of submitted jobs.
         allowance: Today's exports (at most one is spent).
         program: The brand program, if any.
+        limit: The most records wanted (the SDK aborts the stream past it, with an error).
 
     Yields:
         Records of one completed job.
@@ -66,12 +68,13 @@ def sample_records(
         logger.info("Connection test: reading listed export job %s (no new export).", job_id)
         job = waiter.track(day, job_id, 0.0)
         try:
-            for record in emitter.emit(job, waiter):
+            for count, record in enumerate(emitter.emit(job, waiter), start=1):
                 event = record.get("EventDate")
                 if isinstance(event, str):  # the listed job's own date is not in the list
                     record["export_date"] = event[:10]
                 yield record
-                return
+                if count >= limit:
+                    return
         except DataError as exc:  # not a click export after all
             logger.info("Connection test: job %s is not a click export (%s).", job_id, exc)
             continue
@@ -90,9 +93,10 @@ def sample_records(
         return
     job = waiter.track(day, job_id, settings.job_poll_interval)
     waiter.wait(job)
-    for record in emitter.emit(job, waiter):
+    for count, record in enumerate(emitter.emit(job, waiter), start=1):
         yield record
-        return  # one is enough (more would make the SDK abort the stream, and log an error)
+        if count >= limit:  # more would make the SDK abort the stream, and log an error
+            return
 
 
 def _listed_completed_jobs(api: ImpactApi, now: dt.datetime) -> list[str]:

@@ -7,7 +7,7 @@ import logging
 import typing as t
 
 from tap_impact_clicks.errors import DataError
-from tap_impact_clicks.results import CorruptBodyError, ResultReader
+from tap_impact_clicks.results import CorruptBodyError, ResultReader, UnsupportedFormatError
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -24,6 +24,12 @@ MAX_PAGE_DOWNLOADS = 4
 
 
 def _num_pages(meta: dict[str, t.Any]) -> int | None:
+    """The page count a result page tells (JSON: ``@numpages``), or None when it tells none.
+
+    A CSV result has no such member, and how impact.com pages CSV is not known: a CSV page
+    tells no count, so only page 1 is read (the unpaged file). Asking for ``Page=2`` of a
+    result that is not paged could serve page 1 again (clicks emitted twice) or an error.
+    """
     value = meta.get("@numpages")
     try:
         return max(1, int(str(value).strip())) if value is not None else None
@@ -84,7 +90,7 @@ class DayReader:
                 ahead = None
                 skip, downloads = 0, 1
                 while True:
-                    reader = ResultReader(body)
+                    reader = ResultReader(body, content_type=getattr(body, "content_type", ""))
                     try:
                         clicks = itertools.islice(reader, skip, None) if skip else iter(reader)
                         for click in clicks:  # the first: the page's @numpages is known now
@@ -94,6 +100,14 @@ class DayReader:
                             break
                         yield from clicks
                         break
+                    except UnsupportedFormatError as exc:
+                        body.close()
+                        msg = (
+                            f"{self._day}: the result of export job {self._job_id} is not "
+                            f"readable: {exc}; the tap reads results in ResultFormat JSON or "
+                            "CSV only"
+                        )
+                        raise DataError(msg) from None
                     except CorruptBodyError as exc:
                         skip = max(skip, reader.count)
                         body.close()

@@ -8,6 +8,7 @@ record shaped like the stream's schema finds that before the first ClickExport.
 from __future__ import annotations
 
 import importlib.util
+import json
 import typing as t
 
 from tap_impact_clicks.errors import SettingError
@@ -128,10 +129,10 @@ def capability_problems(config: Mapping[str, t.Any]) -> list[str]:
             "batch_config: the parquet format needs pyarrow, which is not installed (pip "
             "install 'singer-sdk[parquet]'), or use format jsonl"
         )
-    if config.get("faker_config") and not _installed("faker"):
+    if "fake." in json.dumps(config.get("stream_maps") or {}) and not _installed("faker"):
         problems.append(
-            "faker_config: stream maps' `fake` needs faker, which is not installed (pip "
-            "install 'singer-sdk[faker]')"
+            "stream_maps: an expression uses `fake`, which needs faker, not installed here "
+            "(pip install 'singer-sdk[faker]')"
         )
     return problems
 

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
+from tap_impact_clicks.sandbox.config import unique_job_prefix
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WAREHOUSES = {"dev": "output/impact.duckdb", "sandbox": "output/sandbox.duckdb"}
@@ -80,7 +81,9 @@ def main() -> None:
     sandbox: Sandbox | None = None
     environment = "dev"
     if not env.get("TAP_IMPACT_CLICKS_ACCOUNT_SID") or not env.get("TAP_IMPACT_CLICKS_AUTH_TOKEN"):
-        sandbox = Sandbox(SandboxConfig(latency=2.0, page_size=50)).start()
+        sandbox = Sandbox(
+            SandboxConfig(latency=2.0, page_size=50, job_id_prefix=unique_job_prefix())
+        ).start()
         start = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=SANDBOX_DAYS)
         env.update(
             {

@@ -120,7 +120,7 @@ class ClicksStream(ImpactHttpStream):
                 waiter = JobWaiter(api, timeout=settings.job_timeout, on_replay=_no_replay)
                 yield from connection_test.sample_records(
                     api, settings, emitter=emitter, waiter=waiter, ledger=self._ledger,
-                    allowance=allowance, program=program,
+                    allowance=allowance, program=program, limit=self.ABORT_AT_RECORD_COUNT,
                 )  # fmt: skip
                 return
             sync = DaySync(api, settings, state, emitter, self.checkpoint,

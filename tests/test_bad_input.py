@@ -35,7 +35,7 @@ BAD_CONFIGS = [
         },
         "batch_config",
     ),  # no pyarrow
-    ({"faker_config": {"seed": 1}}, "faker_config"),  # no faker
+    ({"stream_maps": {"clicks": {"who": "fake.name()"}}}, "stream_maps"),  # no faker
     ({"lookback_days": 100_000_000}, "lookback_days"),  # date arithmetic would overflow
     ({"account_sid": ""}, "account_sid"),
     ({"auth_token": ""}, "auth_token"),

@@ -25,6 +25,7 @@ TestTapImpactClicks = get_tap_test_class(
         start_date=(_TODAY - dt.timedelta(days=4)).isoformat(),
         timezone="UTC",
         job_poll_interval=0,
+        job_ledger="off",
     ),
 )
 

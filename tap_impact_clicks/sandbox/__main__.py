@@ -15,7 +15,13 @@ import sys
 import threading
 import typing as t
 
-from tap_impact_clicks.sandbox.config import JOB_OUTCOMES, RANDOM_FAULT_KINDS, SandboxConfig
+from tap_impact_clicks.sandbox.config import (
+    JOB_OUTCOMES,
+    RANDOM_FAULT_KINDS,
+    RESULT_FORMATS,
+    SandboxConfig,
+    unique_job_prefix,
+)
 from tap_impact_clicks.sandbox.server import Sandbox
 
 if t.TYPE_CHECKING:
@@ -172,6 +178,10 @@ def build_parser() -> argparse.ArgumentParser:
     add("--record-key", choices=("Clicks", "Records", "list"), default=_DEFAULTS.record_key,
         help="the result's key for clicks, or list for a bare, unpaged JSON array "
         f"(default: {_DEFAULTS.record_key})")  # fmt: skip
+    add("--result-format", choices=RESULT_FORMATS, type=str.upper,
+        default=_DEFAULTS.result_format,
+        help="the result's format: JSON (paged), or CSV (one unpaged file) "
+        f"(default: {_DEFAULTS.result_format})")  # fmt: skip
     add("--no-redirect", dest="redirect_downloads", action="store_false",
         help="serve downloads directly instead of a 302 to a signed URL")  # fmt: skip
     add("--expired-signed-urls", type=_number(int, 0), default=0, metavar="N",
@@ -210,12 +220,14 @@ def config_from(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Sa
             parser.error(f"--job-script {key} given twice")
         script[key] = outcomes
     return SandboxConfig(
+        job_id_prefix=unique_job_prefix(),
         latency=args.latency,
         page_size=args.page_size,
         daily_limit=args.daily_limit,
         hourly_limit=args.hourly_limit,
         redirect_downloads=args.redirect_downloads,
         record_key=args.record_key,
+        result_format=args.result_format,
         job_script=script,
         expired_signed_urls=args.expired_signed_urls,
         fault_rate=args.fault_rate,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 import typing as t
 from dataclasses import dataclass, field
@@ -71,6 +72,10 @@ class SandboxConfig:
     #: "JSON" (paged as ``record_key`` says), or "CSV": one unpaged CSV file of the whole day
     #: (impact.com's paging of CSV is not known), served as text/csv.
     result_format: str = "JSON"
+    #: Put before every job number. Tests keep "J" (J000001, …); the command line and the
+    #: quickstart make it unique per sandbox (see `unique_job_prefix`), as impact.com's job
+    #: ids are, so a job ledger kept across sandboxes never mixes their jobs up.
+    job_id_prefix: str = "J"
     factory: ClickFactory = field(default_factory=ClickFactory)
     #: Per date ("2026-03-06"), or per brand program and date ("2026-03-06/1001", which wins
     #: over the plain date for that program's brand job): the outcome of each run of its job,
@@ -131,3 +136,12 @@ class SandboxConfig:
             if scripted is not None:
                 return scripted
         return self.job_script.get(day.isoformat(), [])
+
+
+def unique_job_prefix() -> str:
+    """A job id prefix no other sandbox is likely to use.
+
+    Returns:
+        E.g. ``J3f9a1c-``.
+    """
+    return f"J{secrets.token_hex(3)}-"

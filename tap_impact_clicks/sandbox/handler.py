@@ -314,4 +314,4 @@ class Handler(BaseHTTPRequestHandler):
             return
         body, clicks = box.pages.page(job, page)
         box.traffic.served(job.day, clicks)
-        self.reply(200, body)
+        self.reply(200, body, content_type=box.pages.content_type)

@@ -138,13 +138,15 @@ def listed_job_body(job: Job, config: SandboxConfig) -> dict[str, t.Any]:
 class JobStore:
     """Every job by id, the same job for an identical request, and the daily export ledger."""
 
-    def __init__(self, lock: threading.RLock) -> None:
+    def __init__(self, lock: threading.RLock, job_id_prefix: str = "J") -> None:
         """Start empty.
 
         Args:
             lock: The sandbox's lock (shared by everything its request threads change).
+            job_id_prefix: Put before each job's number (``J`` + ``000001``).
         """
         self.lock = lock
+        self.job_id_prefix = job_id_prefix
         self.jobs: dict[str, Job] = {}
         self.jobs_by_key: dict[str, str] = {}
         #: The date of every ClickExport request that got a job, in order.
@@ -197,7 +199,7 @@ class JobStore:
             self.export_dates.append(day.isoformat())
             job_id = self.jobs_by_key.get(key)
             if job_id is None:
-                job_id = f"J{len(self.jobs) + 1:06d}"
+                job_id = f"{self.job_id_prefix}{len(self.jobs) + 1:06d}"
                 self.jobs[job_id] = Job(
                     job_id,
                     day,

@@ -44,7 +44,7 @@ class Sandbox:
         """
         self.config = config or SandboxConfig()
         self.lock = threading.RLock()
-        self.store = JobStore(self.lock)
+        self.store = JobStore(self.lock, self.config.job_id_prefix)
         self.fault_source = FaultSource(self.config, self.lock)
         self.traffic = Traffic(self.config, self.lock)
         self.pages = ResultPages(self.config)
