@@ -58,11 +58,14 @@ class ClicksStream(ImpactHttpStream):
             return [{"program_id": program} for program in self.settings.program_ids]
         return None
 
+    def _contexts(self) -> list[dict[str, t.Any] | None]:
+        """Every partition's context (one None for a partner account)."""
+        return list(self.partitions or []) or [None]
+
     @override
     def progress(self) -> str:
-        contexts: list[dict[str, t.Any] | None] = list(self.partitions or []) or [None]
         parts = []
-        for context in contexts:
+        for context in self._contexts():
             state = self.get_context_state(context)
             who = f"program {context['program_id']}: " if context else ""
             jobs = state.get("jobs") or {}
@@ -82,9 +85,9 @@ class ClicksStream(ImpactHttpStream):
     @cached_property
     def _quota(self) -> ExportQuota:
         """Today's export calls across the account: one ledger for every program."""
-        contexts: list[dict[str, t.Any] | None] = list(self.partitions or []) or [None]
         return ExportQuota(
-            self.settings.daily_export_limit, [self.get_context_state(c) for c in contexts]
+            self.settings.daily_export_limit,
+            [self.get_context_state(c) for c in self._contexts()],
         )
 
     _maps_checked = False
@@ -116,7 +119,7 @@ class ClicksStream(ImpactHttpStream):
         single = settings.program_ids[0] if len(settings.program_ids) == 1 else None
         with RecordFlow() as flow:
             emitter = DayEmitter(api, flow.prefetcher, normaliser, program or single)
-            if self.ABORT_AT_RECORD_COUNT is not None:  # --test: one record, one export at most
+            if self.ABORT_AT_RECORD_COUNT is not None:  # --test or a dry run: one export at most
                 waiter = JobWaiter(api, timeout=settings.job_timeout, on_replay=_no_replay)
                 yield from connection_test.sample_records(
                     api, settings, emitter=emitter, waiter=waiter, ledger=self._ledger,
