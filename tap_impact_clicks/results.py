@@ -27,7 +27,7 @@ if t.TYPE_CHECKING:
 
 RECORD_KEYS = frozenset({"Clicks", "Records"})
 #: Bytes of the body decoded per batch (256 KiB: measured lower peak RSS than 1 MiB, and faster).
-CHUNK = 256 << 10
+CHUNK = 64 << 10
 #: Bodies up to this size are read (and decoded) in a single batch.
 WHOLE_BODY = 256 << 10
 _batch_decoder = msgspec.json.Decoder(list[dict[str, t.Any]])

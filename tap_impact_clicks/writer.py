@@ -83,14 +83,11 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             self._stamped_at = now
             self._stamp = dt.datetime.fromtimestamp(now, dt.timezone.utc).isoformat()
             self._suffix = b"".join((b',"time_extracted":', _encoder.encode(self._stamp), b"}\n"))
-        prefix = self._prefixes.get((stream, version))
-        if prefix is None:
-            head: dict[str, t.Any] = {"type": "RECORD", "stream": stream}
-            if version is not None:
-                head["version"] = version
-            prefix = _encoder.encode(head)[:-1] + b',"record":'
-            self._prefixes[(stream, version)] = prefix
-        pending = self._buffer()
+        prefix = self._prefixes.get((stream, version)) or self._prefix(stream, version)
+        try:
+            pending = self._pending
+        except AttributeError:
+            pending = self._buffer()
         pending += prefix
         _encoder.encode_into(record, pending, -1)
         pending += self._suffix
@@ -98,6 +95,15 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
             with interrupt.critical():
                 _write(bytes(pending))
                 pending.clear()
+
+    def _prefix(self, stream: str, version: int | None) -> bytes:
+        """The start of a stream's RECORD lines, up to the record (made once per stream)."""
+        head: dict[str, t.Any] = {"type": "RECORD", "stream": stream}
+        if version is not None:
+            head["version"] = version
+        prefix = _encoder.encode(head)[:-1] + b',"record":'
+        self._prefixes[(stream, version)] = prefix
+        return prefix
 
 
 def _write(data: bytes) -> None:
