@@ -26,7 +26,8 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
 RECORD_KEYS = frozenset({"Clicks", "Records"})
-#: Bytes of the body decoded per batch (256 KiB: measured lower peak RSS than 1 MiB, and faster).
+#: Bytes of the body decoded per batch (64 KiB: the decoded clicks are still in the CPU cache
+#: when they are typed: measured faster than 256 KiB, with the same peak RSS).
 CHUNK = 64 << 10
 #: Bodies up to this size are read (and decoded) in a single batch.
 WHOLE_BODY = 256 << 10
