@@ -68,7 +68,7 @@ def sample_records(
         logger.info("Connection test: reading listed export job %s (no new export).", job_id)
         job = waiter.track(day, job_id, 0.0)
         try:
-            for count, record in enumerate(emitter.emit(job, waiter), start=1):
+            for count, record in enumerate(emitter.each_record(job, waiter), start=1):
                 event = record.get("EventDate")
                 if isinstance(event, str):  # the listed job's own date is not in the list
                     record["export_date"] = event[:10]
@@ -93,7 +93,7 @@ def sample_records(
         return
     job = waiter.track(day, job_id, settings.job_poll_interval)
     waiter.wait(job)
-    for count, record in enumerate(emitter.emit(job, waiter), start=1):
+    for count, record in enumerate(emitter.each_record(job, waiter), start=1):
         yield record
         if count >= limit:  # more would make the SDK abort the stream, and log an error
             return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import logging
 import typing as t
 
@@ -11,7 +10,7 @@ from tap_impact_clicks.results import CorruptBodyError, ResultReader, Unsupporte
 
 if t.TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Generator, Iterator
     from concurrent.futures import Future
 
     from tap_impact_clicks.client import ImpactApi
@@ -41,7 +40,7 @@ class DayReader:
     """Yields the clicks of one completed job, in order, with flat memory.
 
     Each page is downloaded whole into a spool (so a broken download is retried before any
-    of it is read), then parsed one click at a time. While a page is being emitted, the next
+    of it is read), then parsed a span of clicks at a time. While a page is being emitted, the next
     one is downloaded on a helper thread. A page whose body proves corrupt part-way is
     downloaded again and read on from the first click not yet emitted.
     """
@@ -76,65 +75,96 @@ class DayReader:
                 return body
             self._wait_again()
 
-    def clicks(self) -> Iterator[dict[str, t.Any]]:
-        """Every click of the day.
+    def batches(self) -> Iterator[list[dict[str, t.Any]]]:
+        """Every click of the day, a list at a time.
 
         Yields:
-            Click objects as impact.com sent them.
+            Lists of click objects as impact.com sent them, in order.
         """
         page, num_pages = 1, 1
         ahead: Future[t.BinaryIO] | None = None
+
+        def prefetch(meta: dict[str, t.Any]) -> None:  # once the page's @numpages is known
+            nonlocal ahead
+            if ahead is None and page < (_num_pages(meta) or 1):
+                ahead = self._prefetcher.submit(self._fetch, page + 1)
+
         try:
             while page <= num_pages:
                 body = ahead.result() if ahead is not None else self._fetch(page)
                 ahead = None
-                skip, downloads = 0, 1
-                while True:
-                    reader = ResultReader(body, content_type=getattr(body, "content_type", ""))
-                    try:
-                        clicks = itertools.islice(reader, skip, None) if skip else iter(reader)
-                        for click in clicks:  # the first: the page's @numpages is known now
-                            if ahead is None and page < (_num_pages(reader.meta) or 1):
-                                ahead = self._prefetcher.submit(self._fetch, page + 1)
-                            yield click
-                            break
-                        yield from clicks
-                        break
-                    except UnsupportedFormatError as exc:
-                        body.close()
-                        msg = (
-                            f"{self._day}: the result of export job {self._job_id} is not "
-                            f"readable: {exc}; the tap reads results in ResultFormat JSON or "
-                            "CSV only"
-                        )
-                        raise DataError(msg) from None
-                    except CorruptBodyError as exc:
-                        skip = max(skip, reader.count)
-                        body.close()
-                        if downloads >= MAX_PAGE_DOWNLOADS:
-                            msg = (
-                                f"{self._day}: page {page} of export job {self._job_id} is "
-                                f"unreadable after {downloads} downloads ({exc}); nothing of it "
-                                "past the last good click was emitted"
-                            )
-                            raise DataError(msg) from None
-                        logger.warning(
-                            "%s: page %d of job %s is unreadable (%s); downloading it again "
-                            "and continuing after click %d.",
-                            self._day,
-                            page,
-                            self._job_id,
-                            exc,
-                            skip,
-                        )
-                        downloads += 1
-                        body = self._fetch(page)
-                    except BaseException:
-                        body.close()
-                        raise
-                body.close()
-                num_pages = _num_pages(reader.meta) or 1
+                meta = yield from self._page(page, body, prefetch)
+                num_pages = _num_pages(meta) or 1
                 page += 1
         finally:
             if ahead is not None and not ahead.cancel():
                 ahead.add_done_callback(lambda done: done.exception() or done.result().close())
+
+    def _page(
+        self,
+        page: int,
+        body: t.BinaryIO,
+        prefetch: Callable[[dict[str, t.Any]], None],
+    ) -> Generator[list[dict[str, t.Any]], None, dict[str, t.Any]]:
+        """The clicks of one page; a body that proves corrupt is downloaded again.
+
+        Args:
+            page: The page number.
+            body: Its body (closed here).
+            prefetch: Called with the page's ``@`` members before each batch.
+
+        Yields:
+            Lists of click objects, in order, none twice.
+
+        Returns:
+            The page's ``@`` members.
+
+        Raises:
+            DataError: The result is in a format the tap does not read, or the page is still
+                unreadable after MAX_PAGE_DOWNLOADS downloads.
+        """
+        skip, downloads = 0, 1
+        while True:
+            reader = ResultReader(body, content_type=getattr(body, "content_type", ""))
+            try:
+                for batch in reader.batches():
+                    prefetch(reader.meta)
+                    before = reader.count - len(batch)  # clicks of the page before it
+                    if skip <= before:
+                        yield batch
+                    elif skip < reader.count:  # read again after a corrupt stretch
+                        yield batch[skip - before :]
+            except UnsupportedFormatError as exc:
+                body.close()
+                msg = (
+                    f"{self._day}: the result of export job {self._job_id} is not readable: "
+                    f"{exc}; the tap reads results in ResultFormat JSON or CSV only"
+                )
+                raise DataError(msg) from None
+            except CorruptBodyError as exc:
+                skip = max(skip, reader.count)
+                body.close()
+                if downloads >= MAX_PAGE_DOWNLOADS:
+                    msg = (
+                        f"{self._day}: page {page} of export job {self._job_id} is unreadable "
+                        f"after {downloads} downloads ({exc}); nothing of it past the last "
+                        "good click was emitted"
+                    )
+                    raise DataError(msg) from None
+                logger.warning(
+                    "%s: page %d of job %s is unreadable (%s); downloading it again and "
+                    "continuing after click %d.",
+                    self._day,
+                    page,
+                    self._job_id,
+                    exc,
+                    skip,
+                )
+                downloads += 1
+                body = self._fetch(page)
+            except BaseException:
+                body.close()
+                raise
+            else:
+                body.close()
+                return reader.meta

@@ -46,18 +46,18 @@ class DayEmitter:
         self.records = 0
         self.last_day_records = 0
 
-    def emit(self, job: TrackedJob, waiter: JobWaiter) -> Iterator[dict[str, t.Any]]:
-        """Every record of a completed job's day.
+    def emit(self, job: TrackedJob, waiter: JobWaiter) -> Iterator[list[dict[str, t.Any]]]:
+        """Every record of a completed job's day, a list at a time.
 
         Args:
             job: The job (COMPLETED).
             waiter: Waits for the job again if Download says it is not ready (202).
 
         Yields:
-            Records.
+            Lists of records, in order (a span of a result page each).
         """
         day = job.day.isoformat()
-        normalise = self._normaliser.normalise
+        normalise_all = self._normaliser.normalise_all
         fallback = self._fallback_program
 
         def wait_again() -> None:
@@ -66,11 +66,12 @@ class DayEmitter:
 
         reader = DayReader(self._api, self._prefetcher, job.day, job.job_id, wait_again)
         count = 0
-        for click in reader.clicks():
-            record = normalise(click, day)
-            ensure_keys(record, day, fallback)
-            count += 1
-            yield record
+        for clicks in reader.batches():
+            normalise_all(clicks, day)  # in place: the clicks are the records now
+            for record in clicks:
+                ensure_keys(record, day, fallback)
+            count += len(clicks)
+            yield clicks
         self.records += count
         self.last_day_records = count
         unparsable = self._normaliser.unparsable
@@ -81,3 +82,16 @@ class DayEmitter:
                 ", ".join(f"{k} x{v}" for k, v in sorted(unparsable.items())),
             )
             unparsable.clear()
+
+    def each_record(self, job: TrackedJob, waiter: JobWaiter) -> Iterator[dict[str, t.Any]]:
+        """Every record of a completed job's day, one at a time (see :meth:`emit`).
+
+        Args:
+            job: The job (COMPLETED).
+            waiter: Waits for the job again if Download says it is not ready (202).
+
+        Yields:
+            Records, in order.
+        """
+        for records in self.emit(job, waiter):
+            yield from records

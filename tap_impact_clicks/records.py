@@ -312,6 +312,17 @@ class Normaliser:
             record[EXTRA_FIELDS] = extra
         return record
 
+    def normalise_all(self, clicks: list[dict[str, t.Any]], export_date: str) -> None:
+        """Normalise a list of clicks in place (each as :meth:`normalise`).
+
+        Args:
+            clicks: The clicks as impact.com sent them; each becomes its record.
+            export_date: The date they were exported under.
+        """
+        normalise = self.normalise
+        for click in clicks:
+            normalise(click, export_date)
+
     def _type(
         self, record: dict[str, t.Any], extra: dict[str, t.Any] | None
     ) -> dict[str, t.Any] | None:

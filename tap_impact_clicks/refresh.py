@@ -107,11 +107,11 @@ class LookbackRefresh:
         #: Days refreshed so far.
         self.days = 0
 
-    def run(self) -> Iterator[dict[str, t.Any]]:
+    def run(self) -> Iterator[list[dict[str, t.Any]]]:
         """Replay every candidate day, then wait for each and emit its records.
 
         Yields:
-            The refreshed days' records, in date order.
+            The refreshed days' records, a list at a time, in date order.
         """
         today = local_today(self._zone)
         replayed: list[TrackedJob] = []

@@ -14,6 +14,11 @@ private members of the SDK here, and nowhere else:
 - ``Stream._write_record_message`` (overridden): the lean record path; records are written
   straight from the dict by :class:`~tap_impact_clicks.writer.BufferedMsgSpecWriter`
   unless stream maps, flattening or a selection need the SDK's own path.
+- ``Stream._sync_records`` (bypassed for plain syncs): when the lean path applies and neither
+  ``batch_config`` nor ``--test`` is on, :meth:`HookedStream.write_records` writes a list of
+  records at once and counts them on the SDK's record counter, and ``get_records`` yields
+  nothing. What the SDK's per-record loop would add is a no-op for this stream (the hooks
+  above) or not wanted (a STATE every 10,000 records in the middle of a day).
 - ``Stream._write_state_message`` and ``Stream.state_manager.is_flushed`` (called, set): a
   STATE goes out at moments the tap chooses (after each day, after each submitted job).
 - ``Stream._tap`` and ``Stream._stream_version`` (read): the owning tap, and the version
@@ -39,7 +44,7 @@ import threading
 import typing as t
 from functools import cached_property
 
-from singer_sdk import Tap
+from singer_sdk import Tap, metrics
 from singer_sdk.helpers._classproperty import classproperty
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
@@ -135,6 +140,47 @@ class HookedStream(RESTStream[t.Any]):
             and all(self.mask.values())
         )
         return writer if lean else None  # type: ignore[return-value]
+
+    @cached_property
+    def _bulk_writer(self) -> BufferedMsgSpecWriter | None:
+        """The lean writer, when records may also skip the SDK's per-record loop.
+
+        Not with ``batch_config`` (the SDK writes the records into batch files) nor with
+        ``--test`` (the SDK stops the stream after a record).
+        """
+        if self.ABORT_AT_RECORD_COUNT is not None or self.batching:
+            return None
+        return self._lean_writer
+
+    _record_counter: metrics.Counter | None = None
+
+    @override
+    def get_record_counter(
+        self, *, endpoint: str | None = None, log_interval: float = metrics.DEFAULT_LOG_INTERVAL
+    ) -> metrics.Counter:
+        counter = super().get_record_counter(endpoint=endpoint, log_interval=log_interval)
+        self._record_counter = counter  # the sync's counter, for write_records
+        return counter
+
+    def write_records(self, records: list[dict[str, t.Any]]) -> bool:
+        """Write a list of records at once, when nothing needs the SDK's per-record loop.
+
+        They are counted on the SDK's record counter (its ``record_count`` metric), as the
+        SDK counts the records it writes.
+
+        Args:
+            records: The records.
+
+        Returns:
+            Whether they were written (False: yield them to the SDK, one at a time).
+        """
+        writer, counter = self._bulk_writer, self._record_counter
+        if writer is None or counter is None:
+            return False
+        writer.write_records(self.name, records, self._stream_version)
+        self.state_manager.is_flushed = False
+        counter.increment(len(records))
+        return True
 
     @override
     def _write_record_message(self, record: dict[str, t.Any]) -> None:

@@ -131,7 +131,9 @@ class ClicksStream(ImpactHttpStream):
                            program_id=program)  # fmt: skip
             finished = False
             try:
-                yield from sync.run()
+                for records in sync.run():
+                    if not self.write_records(records):
+                        yield from records
                 finished = True
             except TapImpactError as exc:
                 if program is None:

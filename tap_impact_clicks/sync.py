@@ -101,11 +101,11 @@ class DaySync:
         first = self._state.first_day(settings.start_date)
         return list(day_range(first, end))
 
-    def run(self) -> Iterator[dict[str, t.Any]]:
+    def run(self) -> Iterator[list[dict[str, t.Any]]]:
         """Sync every planned day, then refresh recent ones; a STATE follows each day.
 
         Yields:
-            Records, in date order.
+            Lists of records, in date order.
         """
         days = self.plan()
         if days:
@@ -133,7 +133,7 @@ class DaySync:
         if self._settings.lookback_days and not self._allowance.stopped:
             yield from self._refresh.run()
 
-    def _run(self, days: list[dt.date]) -> Iterator[dict[str, t.Any]]:
+    def _run(self, days: list[dt.date]) -> Iterator[list[dict[str, t.Any]]]:
         upcoming = deque(days)
         window: deque[TrackedJob] = deque()
         while True:

@@ -70,31 +70,61 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
     def write_record(self, stream: str, record: dict[str, t.Any], version: int | None) -> None:
         """Write one RECORD line straight from the record dict (the lean path).
 
-        The same line the SDK would write through a RecordMessage; ``time_extracted`` is
-        refreshed once a second rather than computed for every record.
+        The same line the SDK would write through a RecordMessage.
 
         Args:
             stream: The stream name.
             record: The record.
             version: The stream version, if any.
         """
+        prefix = self._prefixes.get((stream, version)) or self._prefix(stream, version)
+        suffix = self._stamped_suffix()
+        pending = self._buffer()
+        pending += prefix
+        _encoder.encode_into(record, pending, -1)
+        pending += suffix
+        if len(pending) >= BLOCK:
+            self._write_out(pending)
+
+    def write_records(
+        self, stream: str, records: list[dict[str, t.Any]], version: int | None
+    ) -> None:
+        """Write a list of RECORD lines at once: the lines :meth:`write_record` writes.
+
+        The records are encoded together (msgspec's newline-delimited JSON), then each line is
+        wrapped in its message: JSON text never holds a raw line feed, so every line feed of
+        the encoding ends a record. The lines go into the buffer in one piece, so an interruption
+        never leaves half of them.
+
+        Args:
+            stream: The stream name.
+            records: The records.
+            version: The stream version, if any.
+        """
+        if not records:
+            return
+        prefix = self._prefixes.get((stream, version)) or self._prefix(stream, version)
+        suffix = self._stamped_suffix()
+        lines = _encoder.encode_lines(records)
+        pending = self._buffer()
+        pending += b"".join((prefix, lines[:-1].replace(b"\n", suffix + prefix), suffix))
+        if len(pending) >= BLOCK:
+            self._write_out(pending)
+
+    def _stamped_suffix(self) -> bytes:
+        """The end of a RECORD line: ``time_extracted`` (refreshed once a second), ``}``, LF."""
         now = time.time()
         if now - self._stamped_at >= 1.0:
             self._stamped_at = now
             self._stamp = dt.datetime.fromtimestamp(now, dt.timezone.utc).isoformat()
             self._suffix = b"".join((b',"time_extracted":', _encoder.encode(self._stamp), b"}\n"))
-        prefix = self._prefixes.get((stream, version)) or self._prefix(stream, version)
-        try:
-            pending = self._pending
-        except AttributeError:
-            pending = self._buffer()
-        pending += prefix
-        _encoder.encode_into(record, pending, -1)
-        pending += self._suffix
-        if len(pending) >= BLOCK:
-            with interrupt.critical():
-                _write(bytes(pending))
-                pending.clear()
+        return self._suffix
+
+    @staticmethod
+    def _write_out(pending: bytearray) -> None:
+        with interrupt.critical():
+            _write(bytes(pending))
+            pending.clear()
 
     def _prefix(self, stream: str, version: int | None) -> bytes:
         """The start of a stream's RECORD lines, up to the record (made once per stream)."""

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import re
 
 import pytest
 
 from tap_impact_clicks import results
+from tap_impact_clicks import writer as writer_module
 from tap_impact_clicks.errors import JobError
 from tap_impact_clicks.results import CorruptBodyError, ResultReader
+from tap_impact_clicks.sandbox import ClickFactory
+from tap_impact_clicks.writer import BufferedMsgSpecWriter
 from tests.helpers import base_config, days_of, run_tap
 
 TEN_DAYS = {"start_date": "2026-03-01", "end_date": "2026-03-10"}
@@ -183,3 +187,63 @@ def test_a_broken_stream_map_stops_before_any_export(make_sandbox, maps, catalog
     assert "\n" not in str(run.error)
     assert box.count("ClickExport") == 0
     assert run.records == []
+
+
+def _record_count_metric(logs: str) -> int:
+    # each line once: the capture listens on loggers that also propagate to each other
+    metric = r'METRIC: (\{"type":\s*"counter",\s*"metric":\s*"record_count".*)'
+    lines = set(re.findall(metric, logs))
+    assert lines, "the SDK's record_count metric was logged"
+    return sum(json.loads(line)["value"] for line in lines)
+
+
+def test_plain_and_mapped_syncs_count_and_write_the_same_records(make_sandbox):
+    """A plain sync writes lists of records at once (no per-record SDK loop); a sync with
+    stream maps goes through the SDK record by record. Same records, same record_count."""
+    box = make_sandbox(factory=ClickFactory(per_day=2_500), page_size=700)
+    window = {"start_date": "2026-03-04", "end_date": "2026-03-05"}
+    plain = run_tap(base_config(box.url, **window))
+    mapped = run_tap(base_config(box.url, **window, stream_maps={"clicks": {"Extra": "1"}}))
+    truth = sum(len(box.truth(dt.date(2026, 3, d))) for d in (4, 5))
+    assert len(plain.records) == truth
+    assert [{**r, "Extra": 1} for r in plain.records] == mapped.records
+    assert _record_count_metric(plain.logs) == _record_count_metric(mapped.logs) == truth
+    plain_lines = [m for m in plain.messages if m["type"] == "RECORD"]
+    assert all(set(m) == {"type", "stream", "record", "time_extracted"} for m in plain_lines)
+
+
+def test_a_big_page_corrupt_in_the_middle_is_resumed_without_repeats(make_sandbox):
+    box = make_sandbox(factory=ClickFactory(per_day=5_000), page_size=2_000)
+    day = {"start_date": "2026-03-05", "end_date": "2026-03-05"}
+    clean = run_tap(base_config(box.url, **day))
+    box.inject("signed", "corrupt", times=1)
+    run = run_tap(base_config(box.url, **day))
+    assert run.error is None
+    assert "downloading it again" in run.logs
+    assert run.records == clean.records
+
+
+def test_bulk_lines_are_the_record_by_record_lines(monkeypatch):
+    """``write_records`` writes byte for byte what ``write_record`` writes, record by record,
+    whatever the strings hold (line feeds, braces, quotes, non-ASCII)."""
+    records = [
+        {"Id": "1", "ProgramId": "7", "Payout": 2.5, "UniqueClick": True, "ProgramName": None},
+        {"Id": "2\n}", "ProgramId": '"}\n{', "extra_fields": {"a": ["x\ny", {"b": None}]}},
+        {"Id": "é✓\u2028", "ProgramId": "\\n", "CpcBid": 1250},
+        {},
+    ]
+    written: list[bytes] = []
+    monkeypatch.setattr(writer_module, "_write", written.append)
+    monkeypatch.setattr(writer_module, "BLOCK", 1)  # every call writes its lines out
+    one_by_one, bulk = BufferedMsgSpecWriter(), BufferedMsgSpecWriter()
+    monkeypatch.setattr(writer_module.time, "time", lambda: 1_780_000_000.0)
+    for record in records:
+        one_by_one.write_record("clicks", record, 3)
+    expected = b"".join(written)
+    written.clear()
+    bulk.write_records("clicks", records, 3)
+    bulk.write_records("clicks", [], 3)
+    assert b"".join(written) == expected
+    lines = [json.loads(line) for line in expected.splitlines()]
+    assert [m["record"] for m in lines] == records
+    assert {m["version"] for m in lines} == {3}
