@@ -99,7 +99,11 @@ def _looks_like_csv_header(text: bytes) -> bool:
 
 
 class ResultReader:
-    """The clicks of one body; ``meta``: its ``@`` members; ``count``: clicks yielded so far."""
+    """The clicks of one body; ``meta``: its ``@`` members; ``count``: clicks of the batches so far.
+
+    ``count`` includes each batch as it is yielded (:meth:`batches`): a caller that emits
+    every batch it receives has emitted ``count`` clicks when the reader fails.
+    """
 
     def __init__(
         self,
