@@ -51,8 +51,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
         pending = self._buffer()
         with interrupt.critical():
             if pending:
-                _write(bytes(pending))
-                pending.clear()
+                self._write_out(pending)
             sys.stdout.flush()
 
     def discard_partial(self) -> None:
@@ -122,6 +121,7 @@ class BufferedMsgSpecWriter(MsgSpecWriter):
 
     @staticmethod
     def _write_out(pending: bytearray) -> None:
+        """Write out the buffered lines and empty the buffer (a signal waits for the end)."""
         with interrupt.critical():
             _write(bytes(pending))
             pending.clear()
