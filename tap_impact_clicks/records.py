@@ -14,19 +14,6 @@ from singer_sdk import typing as th
 from tap_impact_clicks.errors import DataError
 from tap_impact_clicks.state import REPLICATION_KEY
 
-if t.TYPE_CHECKING:
-    from collections.abc import Callable
-
-c_lift: Callable[..., dict[str, t.Any]] | None
-type_flat: Callable[[dict[str, t.Any], t.AbstractSet[str]], int] | None
-try:  # the C typing of common clicks; the Python code below gives the same records
-    from tap_impact_clicks._speedups import lift as c_lift
-    from tap_impact_clicks._speedups import type_flat
-except ImportError:  # not built (no C compiler at install time)
-    c_lift = type_flat = None
-#: What type_flat did: typed the click; nothing (a field to lift first); nothing (Python types).
-_TYPED, _UNKNOWN_FIELD, _UNCOMMON = 0, 1, 2
-
 #: Values impact.com sends for "missing" (compared after strip, case-insensitive).
 PLACEHOLDERS = frozenset({"", "n/a", "na", "null"})
 #: Objects whose members are lifted to the top level of the record.
@@ -224,18 +211,13 @@ def _rfc3339_as_sent(text: str) -> bool:
 class Normaliser:
     """Makes one flat, typed record of one impact.com click object."""
 
-    def __init__(self, zone: dt.tzinfo | None, *, accelerated: bool = True) -> None:
+    def __init__(self, zone: dt.tzinfo | None) -> None:
         """Prepare the per-field converters.
 
         Args:
             zone: Time zone of date-times that come without an offset (None: UTC).
-            accelerated: Type common clicks in C when ``_speedups`` is built (False: always
-                in Python; the records are the same).
         """
         self._zone = zone or dt.timezone.utc
-        fast = accelerated and type_flat is not None and c_lift is not None
-        self._type_flat = type_flat if fast else None
-        self._c_lift = c_lift if fast else None
         # Converters of the typed fields, for a value sent as a string and for any other
         # value. Text fields are handled inline in normalise, the hot path.
         self._from_text: dict[str, t.Callable[[t.Any], object]] = {
@@ -281,9 +263,7 @@ class Normaliser:
     def normalise(self, raw: dict[str, t.Any], export_date: str) -> dict[str, t.Any]:
         """Normalise one click, in place: the decoded dict is the tap's own.
 
-        Nested groups and unknown fields are dealt with first, only when there are any. A
-        flat click whose values all have common shapes is typed in C (``_speedups``, when
-        built); any other, in Python, to the same record.
+        Nested groups and unknown fields are dealt with first, only when there are any.
 
         Args:
             raw: The click as impact.com sent it (changed in place).
@@ -293,18 +273,8 @@ class Normaliser:
             The record (``ProgramId`` may be None if the click lacked it; the caller checks).
         """
         record = raw
-        type_flat, lift = self._type_flat, self._c_lift
-        if type_flat is None or lift is None:
-            extra = None if record.keys() <= _KNOWN_FIELDS else _lift(record)
-            extra = self._type(record, extra)
-        else:
-            extra = None
-            outcome = type_flat(record, _KNOWN_FIELDS)
-            if outcome == _UNKNOWN_FIELD:
-                extra = lift(record, _KNOWN_FIELDS, _GROUPS, _RENAMED, PLACEHOLDERS)
-                outcome = type_flat(record, _KNOWN_FIELDS)
-            if outcome != _TYPED:
-                extra = self._type(record, extra)
+        extra = None if record.keys() <= _KNOWN_FIELDS else _lift(record)
+        extra = self._type(record, extra)
         if "ProgramName" not in record:
             record["ProgramName"] = None
         record[REPLICATION_KEY] = export_date
@@ -368,7 +338,7 @@ def _lift(record: dict[str, t.Any]) -> dict[str, t.Any]:
     """Flatten nested groups into the record and move unknown fields out of it.
 
     A flat value that is present and not a placeholder wins over a nested one; of two
-    nested groups, the first sent wins. (``_speedups.lift`` does the same in C.)
+    nested groups, the first sent wins.
 
     Args:
         record: The click (changed in place).
