@@ -18,7 +18,7 @@ import json
 import logging
 import typing as t
 
-from tap_impact_clicks.jobs import AGE_SHARE, POLL_FLOOR
+from tap_impact_clicks.export.schedule import AGE_SHARE, POLL_FLOOR
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tap_impact_clicks.sandbox.simtime import SimClock, simulated_time
 from tap_impact_clicks.tap import TapImpactClicks

@@ -1,36 +1,123 @@
-"""The tap: settings, the one stream, and the Singer plumbing."""
+"""The tap: its settings, its one stream, and how a config, a state and a catalog come in."""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import logging
+import signal
+import threading
 import typing as t
-from functools import cached_property
+from dataclasses import dataclass, field
 
+from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
-from tap_impact_clicks.config_check import check_config, env_settings
-from tap_impact_clicks.errors import SettingError
-from tap_impact_clicks.sdk_hooks import HookedTap
+from tap_impact_clicks.export.state import incoming_state
+from tap_impact_clicks.runtime import stop
+from tap_impact_clicks.runtime.errors import SettingError
+from tap_impact_clicks.runtime.sdk_private import SignalStops
 from tap_impact_clicks.settings import CONFIG_SCHEMA, Settings
-from tap_impact_clicks.state import incoming_state
-from tap_impact_clicks.streams import ClicksStream
-from tap_impact_clicks.writer import BufferedMsgSpecWriter
+from tap_impact_clicks.settings.problems import capability_problems, describe, unknown_settings
+from tap_impact_clicks.settings.reading import (
+    environment_settings,
+    load_json_document,
+    read_config_files,
+    read_numbers,
+)
+from tap_impact_clicks.singer.stream import ClicksStream
+from tap_impact_clicks.singer.writer import MessageWriter
 
 if t.TYPE_CHECKING:
+    import os
+
+    import click
     from singer_sdk.streams import Stream
 
+#: The prefix of the settings' environment variables (the SDK's rule: the name, upper case).
+ENV_PREFIX = "TAP_IMPACT_CLICKS_"
+ConfigArg = t.Union[dict[str, t.Any], str, "os.PathLike[str]", list[t.Any], None]
 
-class TapImpactClicks(HookedTap):
+
+@dataclass
+class ConfigInput:
+    """What ``--config`` gave: the merged files, and whether ``ENV`` was among them."""
+
+    config: dict[str, t.Any] = field(default_factory=dict)
+    parse_env: bool = False
+
+
+class TapImpactClicks(SignalStops):
     """Singer tap for impact.com click exports."""
 
     name = "tap-impact-clicks"
     #: A copy: the SDK adds its builtin settings to the tap's schema in place.
     config_jsonschema: t.ClassVar[dict[str, t.Any]] = copy.deepcopy(CONFIG_SCHEMA)
-    message_writer_class = BufferedMsgSpecWriter
+    message_writer_class = MessageWriter
 
-    #: Called when the config check did not end the run. The CLI holds the SDK's start-up
-    #: log lines back until then, so that a config error is the only line on stderr.
-    on_config_checked: t.ClassVar[t.Callable[[], None] | None] = None
+    def __init__(
+        self,
+        *,
+        config: ConfigArg = None,
+        catalog: dict[str, t.Any] | None = None,
+        state: object = None,
+        parse_env_config: bool = False,
+        validate_config: bool = True,
+        **kwargs: t.Any,  # noqa: ANN401 - passed to the SDK
+    ) -> None:
+        """Read and check the config (one line per problem), then create the tap.
+
+        Args:
+            config: Settings, or ``--config`` file(s).
+            catalog: The catalog.
+            state: The state (a whole STATE message is accepted too).
+            parse_env_config: Read settings from ``TAP_IMPACT_CLICKS_*`` variables too.
+            validate_config: Stop at the first problem (else, for discovery, only warn).
+            **kwargs: Passed to :class:`singer_sdk.Tap`.
+
+        Raises:
+            SettingError: With ``validate_config``, for the first problem of the config.
+            StateError: The state is not a JSON object, or its bookmarks are not.
+        """
+        schema = self.settings_schema()
+        merged = _merged(config, schema, ENV_PREFIX if parse_env_config else None)
+        read_numbers(merged, schema)
+        errors, warnings = unknown_settings(merged, schema["properties"])
+        if state is not None:  # a whole STATE message is accepted; a broken state is not
+            state = incoming_state(state, ClicksStream.name)
+        errors += capability_problems(merged)
+        if errors and validate_config:
+            raise SettingError(errors[0])
+        arguments = {"catalog": catalog, "state": state, "parse_env_config": False, **kwargs}
+        try:  # the SDK validates the config against the schema
+            with _quiet(self.logger):
+                super().__init__(config=merged, validate_config=True, **arguments)
+        except ConfigValidationError as exc:
+            if validate_config:
+                raise SettingError(_first(exc.errors, merged, schema)) from None
+            # Discovery: each problem is a warning, and the tap is made all the same.
+            errors += [describe(error, merged, schema) for error in exc.errors]
+            with _quiet(self.logger):
+                super().__init__(config=merged, validate_config=False, **arguments)
+        self._settings = self._checked_settings(errors, strict=validate_config)
+        for line in warnings:
+            self.logger.warning("%s", line)
+        for line in errors:  # discovery only: a sync stopped at the first
+            self.logger.warning("Config validation failed: %s", line)
+        stop.set_finisher(self._write_last_state)
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM"):
+            signal.signal(signal.SIGALRM, lambda _signum, _frame: stop.handle_alarm())
+
+    def _checked_settings(self, errors: list[str], *, strict: bool) -> Settings | SettingError:
+        """The settings; or, for discovery, what is wrong with them (added to ``errors``)."""
+        try:
+            return Settings.from_config(self.config)
+        except SettingError as exc:
+            if strict:
+                raise
+            if not errors:
+                errors.append(str(exc))
+            return exc
 
     @classmethod
     def settings_schema(cls) -> dict[str, t.Any]:
@@ -43,69 +130,127 @@ class TapImpactClicks(HookedTap):
         cls.append_builtin_config(schema)
         return schema
 
-    @classmethod
-    @override
-    def environment_config(cls) -> dict[str, t.Any]:
-        """The settings given as environment variables (``--config ENV``).
-
-        Returns:
-            The settings found in the environment (numbers as text: the config check reads
-            them; unknown ``TAP_IMPACT_CLICKS_*`` variables too: the check names them).
-        """
-        return env_settings(cls.settings_schema(), cls._env_var_prefix)
-
-    @override
-    def check_config(self, *, raise_errors: bool) -> list[str]:
-        """Check the config: the SDK's schema check, then the tap's own checks.
-
-        Args:
-            raise_errors: Stop at the first error (syncs); otherwise (discovery) only warn,
-                as the SDK does.
-
-        Returns:
-            The errors, one line each: ``<setting>: <what is wrong>``.
-
-        Raises:
-            SettingError: With ``raise_errors``, for the first error.
-        """
-        check = check_config(dict(self.config), self.settings_schema())
-        self._checked = check
-        if check.errors and raise_errors:
-            raise SettingError(check.errors[0])
-        for line in check.warnings:
-            self.logger.warning("%s", line)
-        for line in check.errors:
-            self.logger.warning("Config validation failed: %s", line)
-        callback = type(self).on_config_checked
-        if callback is not None:
-            callback()
-        return check.errors
-
-    @cached_property
+    @property
     def settings(self) -> Settings:
-        """The validated settings (raises SettingError naming the setting at fault).
+        """The checked settings.
 
         Returns:
             The settings.
 
         Raises:
-            SettingError: The config cannot be used (with ``validate_config=False``, the
-                constructor only warned).
+            SettingError: The config cannot be used (discovery only warned about it).
         """
-        check = self._checked
-        if check.settings is None:
-            raise SettingError(check.errors[0])
-        return check.settings
-
-    @override
-    def load_state(self, state: dict[str, t.Any]) -> None:
-        """Load a ``--state`` file, accepting a whole STATE message, refusing a broken one.
-
-        Args:
-            state: The decoded file.
-        """
-        super().load_state(incoming_state(state, ClicksStream.name))
+        settings = self._settings
+        if isinstance(settings, SettingError):
+            raise settings
+        return settings
 
     @override
     def discover_streams(self) -> list[Stream]:
         return [ClicksStream(self)]
+
+    @classmethod
+    @override
+    def cb_config(  # type: ignore[override]  # the SDK's is a private class of the same shape
+        cls, ctx: click.Context, param: click.Option, value: tuple[str, ...]
+    ) -> ConfigInput:
+        """Read the ``--config`` files once each, with one-line errors naming the file.
+
+        Args:
+            ctx: Click's context.
+            param: The option.
+            value: The files (``ENV``: the environment too).
+
+        Returns:
+            The merged files, and whether to read the environment.
+        """
+        return ConfigInput(read_config_files([v for v in value if v != "ENV"]), "ENV" in value)
+
+    @classmethod
+    @override
+    def invoke(  # type: ignore[override]
+        cls,
+        *,
+        about: bool = False,
+        about_format: str | None = None,
+        config: ConfigInput | None = None,
+        state: t.IO[str] | None = None,
+        catalog: t.IO[str] | None = None,
+    ) -> None:
+        """Run the tap from its command line; the state and catalog files are read once.
+
+        Args:
+            about: Show ``--about`` and stop.
+            about_format: ``--format`` of ``--about``.
+            config: From :meth:`cb_config`.
+            state: The ``--state`` file.
+            catalog: The ``--catalog`` file.
+        """
+        if about:
+            cls.print_about(about_format)
+            return
+        config = config or ConfigInput()
+        tap = cls(
+            config=config.config,
+            state=_read(state, "state"),
+            catalog=_read(catalog, "catalog"),
+            parse_env_config=config.parse_env,
+            validate_config=True,
+        )
+        cls.print_version(print_fn=cls.logger.info)
+        tap.sync_all()
+
+    def _write_last_state(self, stopped: stop.Interrupted) -> None:
+        """Write every stream's state as it is, and say how far the run got."""
+        lines = []
+        for stream in self.streams.values():
+            if isinstance(stream, ClicksStream):
+                stream.checkpoint()
+                lines.append(stream.progress())
+        stopped.summary = "; ".join(lines) + "; the next run resumes there"
+
+
+def _merged(
+    config: ConfigArg, schema: dict[str, t.Any], env_prefix: str | None
+) -> dict[str, t.Any]:
+    """The config from a dict or files, and from the environment when asked."""
+    if isinstance(config, dict):
+        merged = dict(config)
+    elif config is None:
+        merged = {}
+    else:
+        merged = read_config_files(config if isinstance(config, list) else [config])
+    if env_prefix is not None:
+        sdk_lines = logging.getLogger("singer_sdk.configuration._dict_config")
+        level = sdk_lines.level
+        sdk_lines.setLevel(logging.WARNING)  # its "Parsing … from env" lines, one per setting
+        try:
+            merged.update(environment_settings(schema, env_prefix))
+        finally:
+            sdk_lines.setLevel(level)
+    return merged
+
+
+def _read(file: t.IO[str] | None, what: str) -> t.Any:  # noqa: ANN401
+    """A ``--state`` or ``--catalog`` file's JSON, read once (a pipe is read once too)."""
+    return None if file is None else load_json_document(file.read(), f"{what}: {file.name}")
+
+
+@contextlib.contextmanager
+def _quiet(logger: logging.Logger) -> t.Iterator[None]:
+    """The SDK's start-up info lines held back ("Skipping parse of env var settings…").
+
+    A config error is then the only line on stderr.
+    """
+    level = logger.level
+    logger.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _first(errors: list[str], config: dict[str, t.Any], schema: dict[str, t.Any]) -> str:
+    """The first problem in one line, and how many more there are."""
+    line = describe(errors[0], config, schema)
+    return line + (f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else "")

@@ -73,24 +73,24 @@ def run_tap(
     catalog: dict[str, t.Any] | None = None,
 ) -> Run:
     """Run the tap in this process; return its messages and logs (errors are captured)."""
-    out = io.StringIO()
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8")  # the SDK writes to sys.stdout.buffer
     log_stream = io.StringIO()
     handler = _capture_logs(log_stream)
     error: BaseException | None = None
     try:
         with contextlib.redirect_stdout(out):
             tap = TapImpactClicks(config=config, state=state, catalog=catalog)
-            try:
-                tap.sync_all()
-            finally:
-                tap.message_writer.flush()  # records after the last STATE, as at exit
+            tap.sync_all()
     except Exception as exc:  # noqa: BLE001 - the test inspects it
         error = exc
     finally:
         _release_logs(handler)
-    messages = [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+        out.flush()
+    text = raw.getvalue().decode()
+    messages = [json.loads(line) for line in text.splitlines() if line.strip()]
     run = Run(messages=messages, logs=log_stream.getvalue(), error=error)
-    assert_no_secret(out.getvalue())
+    assert_no_secret(text)
     assert_no_secret(run.logs)
     assert_no_secret(str(error or ""))
     return run

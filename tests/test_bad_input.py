@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_impact_clicks.errors import DataError
+from tap_impact_clicks.runtime.errors import DataError
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tests.helpers import SID, TOKEN, assert_no_secret, base_config, days_of, run_cli, run_tap
 
@@ -188,16 +188,41 @@ def test_garbled_state_file(live_box, tmp_path):
     assert "Traceback" not in result.stderr
 
 
+#: The CLI runs on the real clock: the export count of today's UTC day is read.
+TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
+
+
+@pytest.mark.parametrize(
+    ("state", "line"),
+    [
+        ({"replication_key_value": "2026-03-04", "jobs": {"2026-03-05": "J1"}},
+         "state: bookmarks.clicks.jobs.2026-03-05 'J1' is not a job entry (with a job_id); "
+         "fix or drop the state"),
+        ({"replication_key_value": "2026-03-04", "jobs": ["J1"]},
+         "state: bookmarks.clicks.jobs ['J1'] is not an object of jobs by day; fix or drop the state"),
+        ({"replication_key_value": "9999-12-31"},
+         "state: bookmarks.clicks.replication_key_value '9999-12-31' is not a plausible day (it is "
+         "in the future, or before 2000); fix or drop the state"),
+        ({"replication_key_value": "2026-03-04", "exports": {"utc_day": TODAY, "count": "ten"}},
+         "state: bookmarks.clicks.exports.count 'ten' is not a whole number of calls; fix or drop "
+         "the state"),
+    ],
+)  # fmt: skip
+def test_unreadable_state_entries_stop_the_run_naming_the_entry(make_sandbox, tmp_path, state, line):
+    box = make_sandbox()
+    result = run_cli(base_config(box.url, start_date="2026-03-04", end_date="2026-03-06"),
+                     tmp_path, state={"bookmarks": {"clicks": state}})  # fmt: skip
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == "tap-impact-clicks: error: " + line
+    assert box.count("ClickExport") == 0
+
+
 @pytest.mark.parametrize(
     ("state", "expect"),
     [
         # An older layout (a bookmark on another key): ignored with a warning, sync from start.
         ({"replication_key": "EventDate", "replication_key_value": "2026-03-04T00:00:00Z"},
          "ignoring a bookmark"),
-        # Unreadable job entries: ignored with a warning.
-        ({"replication_key_value": "2026-03-04", "jobs": {"2026-03-05": "J1"}},
-         "unreadable job entry"),
-        ({"replication_key_value": "2026-03-04", "jobs": ["J1"]}, "not a mapping"),
         # A bookmark with a time part (older taps wrote date-times): the date is used.
         ({"replication_key": "export_date", "replication_key_value": "2026-03-04T00:00:00+00:00"},
          None),

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from tap_impact_clicks.dates import day_range
+from tap_impact_clicks.export.plan import day_range
 from tests.helpers import base_config, run_tap
 
 

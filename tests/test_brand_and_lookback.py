@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tap_impact_clicks.errors import SettingError
+from tap_impact_clicks.runtime.errors import SettingError
 from tests.helpers import base_config, days_of, run_tap
 
 PROGRAMS = ["1001", "1002"]

@@ -64,7 +64,7 @@ def test_a_bad_auth_token_is_named_never_shown(live_box, tmp_path, token):
     result = run_cli(base_config(live_box.url, auth_token=token), tmp_path)
     assert result.returncode != 0
     assert len(result.stderr.splitlines()) == 1, result.stderr
-    assert result.stderr.startswith("tap-impact-clicks: error: auth_token: must be a non-empty")
+    assert result.stderr.startswith("tap-impact-clicks: error: auth_token: must be a string, got ")
     assert "(not shown: secret)" in result.stderr
     assert "7777777777" not in result.stderr
     assert_no_secret(result.stderr + result.stdout)

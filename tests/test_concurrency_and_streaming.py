@@ -11,7 +11,7 @@ import pytest
 
 from tap_impact_clicks import results
 from tap_impact_clicks import writer as writer_module
-from tap_impact_clicks.errors import JobError
+from tap_impact_clicks.runtime.errors import JobError
 from tap_impact_clicks.results import CorruptBodyError, ResultReader
 from tap_impact_clicks.sandbox import ClickFactory
 from tap_impact_clicks.writer import BufferedMsgSpecWriter
@@ -169,7 +169,7 @@ def test_result_reader_refuses_broken_bodies(raw, whole):
     ],
 )
 def test_a_broken_stream_map_stops_before_any_export(make_sandbox, maps, catalog_deselects, named):
-    from tap_impact_clicks.errors import SettingError  # noqa: PLC0415
+    from tap_impact_clicks.runtime.errors import SettingError  # noqa: PLC0415
     from tap_impact_clicks.tap import TapImpactClicks  # noqa: PLC0415
 
     box = make_sandbox()

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from tap_impact_clicks.errors import JobError
+from tap_impact_clicks.runtime.errors import JobError
 from tests.helpers import base_config, days_of, run_tap
 
 DAY = "2026-03-05"

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 import datetime as dt
 import json
 from pathlib import Path
 
-from tap_impact_clicks.ledger import KEEP_DAYS, JobLedger, default_directory
+from tap_impact_clicks.runtime.errors import SettingError
+from tap_impact_clicks.export.ledger import KEEP_DAYS, JobLedger, default_directory
 from tests.helpers import base_config, days_of, run_cli, run_tap
 
 DAY = dt.date(2026, 3, 5)
@@ -50,16 +53,14 @@ def test_old_entries_are_dropped(tmp_path, sim):
     assert again.find(DAY + dt.timedelta(days=1), "") == "J2"
 
 
-def test_an_unreadable_ledger_is_started_again(tmp_path, sim):
+@pytest.mark.parametrize("content", ["{not json", '{"jobs": ["J1"]}', "[]", '{"jobs": {"k": 1}}'])
+def test_an_unreadable_ledger_stops_the_run_and_is_kept(tmp_path, sim, content):
     ledger = JobLedger.for_account(str(tmp_path), "https://api.impact.com", "IR1", {})
     assert ledger.path is not None
-    ledger.path.write_text("{not json")
-    assert ledger.find(DAY, "") is None
-    ledger.remember(DAY, "", None, "J1")
-    assert (
-        JobLedger.for_account(str(tmp_path), "https://api.impact.com", "IR1", {}).find(DAY, "")
-        == "J1"
-    )
+    ledger.path.write_text(content)
+    with pytest.raises(SettingError, match=r"^job_ledger: the file .* move it away"):
+        ledger.find(DAY, "")
+    assert ledger.path.read_text() == content
 
 
 def test_a_lost_state_repeats_no_export(make_sandbox):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from tap_impact_clicks.state import DONE_WINDOW_DAYS, SyncState
+from tap_impact_clicks.export.state import DONE_WINDOW_DAYS, DoneJob, SyncState
 from tests.helpers import START, base_config, days_of, run_tap
 
 DAY = 86400
@@ -76,8 +76,7 @@ def test_the_state_stays_small_after_a_year_of_daily_runs():
     for n in range(365):
         day = first + dt.timedelta(days=n)
         ran = START + dt.timedelta(days=n)
-        state.finish_day(day)
-        state.remember_done(day, f"J{n + 1:06d}", ran, ran.date(), 0)
+        state.finish_day(day, DoneJob(f"J{n + 1:06d}", ran, ran.date()), 0)
         sizes.append(len(json.dumps(raw)))
     assert len(raw["done"]) == DONE_WINDOW_DAYS
     assert sizes[-1] == sizes[DONE_WINDOW_DAYS + 30], "it stops growing at the window"

@@ -11,7 +11,7 @@ import pytest
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_impact_clicks.jobs import AGE_SHARE, POLL_FLOOR, PollSchedule
+from tap_impact_clicks.export.schedule import AGE_SHARE, POLL_FLOOR, PollSchedule
 from tap_impact_clicks.responses import JobInfo, parse_job_list
 from tests.helpers import base_config, days_of, run_tap
 

@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from tap_impact_clicks.records import (
+from tap_impact_clicks.results.records import (
     BOOLEAN_FIELDS,
     DATETIME_FIELDS,
     NUMBER_FIELDS,

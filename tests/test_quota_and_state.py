@@ -6,7 +6,7 @@ import datetime as dt
 
 import requests
 
-from tap_impact_clicks.errors import StateError
+from tap_impact_clicks.runtime.errors import StateError
 from tests.helpers import SID, TOKEN, base_config, days_of, run_tap
 
 

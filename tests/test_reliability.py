@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
-from tap_impact_clicks.dates import day_range
-from tap_impact_clicks.errors import TapImpactError
-from tap_impact_clicks.records import Normaliser
+from tap_impact_clicks.export.plan import day_range
+from tap_impact_clicks.runtime.errors import TapImpactError
+from tap_impact_clicks.results.records import Normaliser
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tests import reliability_report
 from tests.helpers import assert_no_secret, base_config, run_tap

@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from tap_impact_clicks.client import spool
-from tap_impact_clicks.errors import DataError
-from tap_impact_clicks.records import Normaliser
+from tap_impact_clicks.runtime.errors import DataError
+from tap_impact_clicks.results.records import Normaliser
 from tap_impact_clicks.results import CorruptBodyError, ResultReader, UnsupportedFormatError, sniff
 from tap_impact_clicks.sandbox import ClickFactory
 from tap_impact_clicks.sandbox.__main__ import build_parser, config_from

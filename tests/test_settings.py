@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from tap_impact_clicks.config_check import check_config
-from tap_impact_clicks.errors import SettingError
+from tap_impact_clicks.runtime.errors import SettingError
 from tap_impact_clicks.quickstart import PROJECT_ROOT, meltano_executable
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tap_impact_clicks.settings import CONFIG_SCHEMA, DEFAULTS, SETTING_NAMES

@@ -9,17 +9,17 @@ import pytest
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_impact_clicks import ratelimit
-from tap_impact_clicks.endpoints import Endpoint
-from tap_impact_clicks.errors import QuotaExhaustedError, StateError
-from tap_impact_clicks.jobs import MAX_POLL_GAP, PollSchedule
+from tap_impact_clicks.impact import ratelimit
+from tap_impact_clicks.impact.paths import Endpoint
+from tap_impact_clicks.runtime.errors import QuotaExhaustedError, StateError
+from tap_impact_clicks.export.schedule import MAX_POLL_GAP, PollSchedule
 from tap_impact_clicks.quota import (
     ExportQuota,
     used_today,
     verdict_after_retries,
     verdict_on_429,
 )
-from tap_impact_clicks.state import DONE_WINDOW_DAYS, PendingJob, SyncState
+from tap_impact_clicks.export.state import DONE_WINDOW_DAYS, PendingJob, SyncState
 from tests.helpers import START
 
 TODAY = START.date().isoformat()

@@ -13,7 +13,7 @@ import typing as t
 
 import backoff._sync
 
-from tap_impact_clicks import clock
+from tap_impact_clicks.runtime import clock
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
