@@ -17,7 +17,6 @@ from __future__ import annotations
 import typing as t
 
 from tap_impact_clicks.sandbox.jobs import (
-    QUEUED_SHARE,
     REPLAYABLE,
     completed_at,
     job_status,
@@ -25,6 +24,7 @@ from tap_impact_clicks.sandbox.jobs import (
     latency_of,
     local_time,
     result_started,
+    shown_started,
 )
 from tap_impact_clicks.sandbox.versions import typed
 
@@ -78,19 +78,17 @@ def _typed_body(job: Job, config: SandboxConfig) -> dict[str, t.Any]:
     status, percent = job_status(job, config)
     now = config.clock()
     latency = latency_of(job, config)
-    started = result_started(job, config)
-    if not job.stale(now):
-        started += 0.0 if job.skip_queue else latency * QUEUED_SHARE
     done = completed_at(job, config)
     ended = job.run_started + latency
     dates: dict[str, float | None] = {
-        "StartedDate": started if status != "QUEUED" else None,
+        "StartedDate": shown_started(job, config) if status != "QUEUED" else None,
         "CompletedDate": done,
         "AbandonedDate": None,
         "CancelledDate": ended if status == "CANCELLED" else None,
         "FailedDate": ended if status in {"FAILED", "ERROR"} else None,
         "LastProgressUpdateDate": min(now, done or now) if status != "QUEUED" else None,
     }
+    started = result_started(job, config)
     records = config.factory.count(job.day) + late_included(config, job.day, started)
     messages = {"COMPLETED": "Job processing completed successfully.", "FAILED": _FAILED_MESSAGE}
     body: dict[str, t.Any] = {

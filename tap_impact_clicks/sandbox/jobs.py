@@ -33,6 +33,8 @@ class PreviousRun:
     started: float
     #: When it completed (None: it did not).
     completed: float | None
+    #: The ``StartedDate`` it showed (when it left QUEUED).
+    shown_started: float = 0.0
 
 
 @dataclass
@@ -173,6 +175,22 @@ def completed_at(job: Job, config: SandboxConfig) -> float | None:
     if run_outcome(job, config) == "ERROR":
         return job.run_started + latency * 2 + 1
     return job.run_started + latency
+
+
+def shown_started(job: Job, config: SandboxConfig) -> float:
+    """When the run on show left QUEUED (its ``StartedDate``).
+
+    Args:
+        job: The job.
+        config: The sandbox's configuration.
+
+    Returns:
+        The moment (clock seconds).
+    """
+    if job.previous is not None and job.stale(config.clock()):
+        return job.previous.shown_started
+    share = 0.0 if job.skip_queue else QUEUED_SHARE
+    return job.run_started + latency_of(job, config) * share
 
 
 def result_started(job: Job, config: SandboxConfig) -> float:

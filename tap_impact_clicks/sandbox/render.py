@@ -51,8 +51,9 @@ def day_clicks(
     return [shape_click(click, i, version, brand=brand) for i, click in selected]
 
 
-def _one(factory: ClickFactory, job: Job, i: int, version: int | None) -> dict[str, t.Any]:
-    count = factory.count(job.day)
+def _one(
+    factory: ClickFactory, job: Job, i: int, version: int | None, count: int
+) -> dict[str, t.Any]:
     if i < count:
         click = factory.click(job.day, i, brand=job.brand)
     else:
@@ -82,9 +83,12 @@ def page_clicks(
         every = day_clicks(factory, job.day, job.params, brand=job.brand, version=version,
                            late=late)  # fmt: skip
         return every[first : first + size], len(every)
-    total = factory.count(job.day) + late
+    count = factory.count(job.day)
+    total = count + late
     last = min(total, first + size)
-    return [_one(factory, job, i, version) for i in range(first, last)], total
+    if version is None and last <= count:  # the original clicks, made as fast as before
+        return [factory.click(job.day, i, brand=job.brand) for i in range(first, last)], total
+    return [_one(factory, job, i, version, count) for i in range(first, last)], total
 
 
 def page_meta(page: int, total: int, size: int) -> dict[str, str]:

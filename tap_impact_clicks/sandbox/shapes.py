@@ -5,8 +5,9 @@
 - Partner 16 (the Partner Clicks v16 OpenAPI): ``PartnerRelated`` an array of objects (now
   and then two objects whose values differ, now and then empty), ``BrandRelated`` ``[]``,
   ``MediaId``/``AdId`` integers, ``UniqueClick`` a boolean, ``Payout`` a decimal string
-  (``"2.50"``, or ``""``), ``CpcBid`` a string; now and then ``CampaignId`` (an integer) and
-  ``CampaignName`` instead of ``ProgramId``/``ProgramName``, as that schema still names them.
+  (``"2.50"``, or ``""``), ``CpcBid`` a string (``""`` for none); now and then
+  ``CampaignId`` (an integer) and ``CampaignName`` instead of ``ProgramId``/``ProgramName``,
+  as that schema still names them.
 - Brand 14 (the Brand Clicks v14 OpenAPI): ``PartnerRelated`` and ``BrandRelated`` objects,
   ``Payout`` a number, ``UniqueClick`` a boolean, ``MediaId``/``AdId`` integers.
 - Older versions (partner 11-15, brand 11-13): every group's members flat, every scalar a
@@ -106,7 +107,8 @@ def _partner_newest(click: dict[str, t.Any], i: int) -> dict[str, t.Any]:
     shaped = _typed(scalars)
     amount = _amount(shaped.get("Payout", ""))
     shaped["Payout"] = "" if amount is None else f"{amount:.2f}"
-    shaped["CpcBid"] = _text(shaped.get("CpcBid", ""))
+    cpc = _text(shaped.get("CpcBid", ""))
+    shaped["CpcBid"] = "" if cpc == "0" else cpc
     if i % 17 == 9 and "ProgramId" in shaped:  # the v16 Click schema's older names
         program_id, name = shaped.pop("ProgramId"), shaped.pop("ProgramName", "")
         shaped["CampaignId"] = _integer(program_id)

@@ -6,8 +6,9 @@ Replays are charged to it too). Replay has three behaviours (``SandboxConfig.rep
 - None (the default, the sandbox's original): the same job runs again at once; the answer
   is the job as it is then.
 - ``same-id`` (the brand example): the answer is the same job, COMPLETED with its previous
-  ``CompletedDate``; it keeps showing that for ``replay_stale_seconds``, then RUNNING (at
-  least a second), then COMPLETED with a new ``CompletedDate`` and the refreshed result.
+  ``CompletedDate`` (a FAILED or CANCELLED job: as it was); it keeps showing that for
+  ``replay_stale_seconds``, then RUNNING (for the latency, at least a second), then
+  COMPLETED with a new ``CompletedDate`` and the refreshed result.
 - ``new-id`` (the agency Jobs API): a new job with a new Id, QUEUED, that runs like any job
   (continuing the date's job script); the original job is not changed.
 """
@@ -18,7 +19,13 @@ import json
 import typing as t
 import uuid
 
-from tap_impact_clicks.sandbox.jobs import Job, PreviousRun, completed_at, job_status
+from tap_impact_clicks.sandbox.jobs import (
+    Job,
+    PreviousRun,
+    completed_at,
+    job_status,
+    shown_started,
+)
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -145,7 +152,8 @@ class JobStore:
             if config.replay_mode == "same-id":
                 status, percent = job_status(job, config)
                 done = completed_at(job, config)
-                job.previous = PreviousRun(status, percent, job.run_started, done)
+                shown = shown_started(job, config)
+                job.previous = PreviousRun(status, percent, job.run_started, done, shown)
                 job.run_started = now + config.replay_stale_seconds
                 job.run_latency = max(config.latency, 1.0)
                 job.skip_queue = True
