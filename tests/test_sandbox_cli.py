@@ -389,3 +389,22 @@ def test_fault_kinds_limit_the_random_faults() -> None:
         assert box.faults_served == {"job FAILED": 1}
     with pytest.raises(ValueError, match="teapot"):
         SandboxConfig(fault_kinds=("503", "teapot"))
+
+
+@pytest.mark.parametrize(
+    ("option", "culprit"),
+    [
+        ({"hostile": ("endless", "volcano")}, "volcano"),
+        ({"hostile_dates": ("March 6",)}, "March 6"),
+        ({"hostile_endpoints": ("Clicks",)}, "Clicks"),
+        ({"hostile_headers": "loud"}, "loud"),
+        ({"endless_shape": "spiral"}, "spiral"),
+        ({"api_version": 10}, "10"),
+        ({"replay_mode": "twice"}, "twice"),
+        ({"rate_headers": "shouted"}, "shouted"),
+    ],
+)
+def test_config_refuses_unknown_choices(option: dict[str, t.Any], culprit: str) -> None:
+    with pytest.raises(ValueError, match=culprit):
+        SandboxConfig(**option)
+    assert SandboxConfig(hostile="gap, deep").hostile == ("gap", "deep")  # "a,b": two modes

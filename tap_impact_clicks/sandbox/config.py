@@ -7,6 +7,7 @@ at once, no late clicks, no hostile mode.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
 import typing as t
@@ -29,7 +30,6 @@ from tap_impact_clicks.sandbox.kinds import (
 )
 
 if t.TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Callable
 
 __all__ = [
@@ -152,6 +152,8 @@ class SandboxConfig:
             self.hostile_endpoints, API_MODE_ENDPOINTS, "hostile endpoints"
         )
         self.hostile_dates = _names(self.hostile_dates, None, "")
+        for day in self.hostile_dates:
+            dt.date.fromisoformat(day)  # ValueError: not an ISO date
         if self.api_version is not None and self.api_version not in PARTNER_VERSIONS:
             msg = f"api_version {self.api_version} is not a partner version (11-16)"
             raise ValueError(msg)
