@@ -1,4 +1,5 @@
-"""The sandbox on its own: its command line (fault options, signals, errors) and its Jobs list.
+"""The sandbox on its own: its command line (options, signals, errors, the calls report) and
+its Jobs list.
 
 The command line runs as a subprocess and is spoken to over real HTTP, as a user would; the
 Jobs list and the per-program job script are checked on an in-process sandbox.
@@ -20,6 +21,8 @@ import pytest
 import requests
 
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
+from tap_impact_clicks.sandbox.__main__ import build_parser, config_from
+from tap_impact_clicks.sandbox.kinds import HOSTILE_HEADERS, HOSTILE_MODES
 from tests.helpers import SID, TOKEN
 
 CLI = Path(sys.executable).with_name("tap-impact-clicks-sandbox")
@@ -161,6 +164,106 @@ def test_cli_stops_cleanly_on_a_signal(signum: int) -> None:
         assert cli.stderr.read() == ""  # no traceback
 
 
+NEW_FLAGS = ("--api-version", "--strict", "--no-strict", "--octet-stream", "--no-octet-stream",
+             "--rate-headers", "--replay-mode", "--replay-stale-seconds", "--late-clicks",
+             "--late-after", "--hostile", "--hostile-date", "--hostile-endpoint",
+             "--trickle-seconds", "--huge-bytes", "--deep-levels", "--gap-bytes", "--bomb-bytes",
+             "--endless-shape", "--hostile-headers", "--hostile-429s",
+             "--clicks-per-day")  # fmt: skip
+
+
+def test_cli_help_lists_every_option_mode_and_header_variant() -> None:
+    done = subprocess.run([str(CLI), "--help"], capture_output=True, text=True, timeout=10,
+                          check=True)  # fmt: skip
+    text = done.stdout
+    for flag in NEW_FLAGS:
+        assert f"{flag} " in text or f"{flag}," in text or f"{flag}\n" in text, flag
+    for mode in HOSTILE_MODES:
+        assert f"\n  {mode} " in text, mode
+    for variant in HOSTILE_HEADERS:
+        assert f"\n  {variant} " in text, variant
+    for words in ("same-id", "new-id", "/_sandbox/calls", "IR-Version", "--hostile-date"):
+        assert words in text
+
+
+def test_cli_flags_reach_the_configuration() -> None:
+    parser = build_parser()
+    args = ["--api-version", "15", "--no-strict", "--octet-stream", "--rate-headers", "live",
+            "--replay-mode", "same-id", "--replay-stale-seconds", "7", "--late-clicks", "4",
+            "--late-after", "3600", "--hostile", "endless,gap", "--hostile", "headers",
+            "--hostile-date", "2026-03-06", "--hostile-endpoint", "JobStatus",
+            "--trickle-seconds", "0.5", "--huge-bytes", "1024", "--deep-levels", "50",
+            "--gap-bytes", "99", "--bomb-bytes", "4096", "--endless-shape", "whitespace",
+            "--hostile-headers", "retry-inf", "--hostile-429s", "0",
+            "--clicks-per-day", "12"]  # fmt: skip
+    config = config_from(parser.parse_args(args), parser)
+    assert (config.api_version, config.strict, config.octet_stream) == (15, False, True)
+    assert (config.rate_headers, config.replay_mode, config.replay_stale_seconds) == (
+        "live",
+        "same-id",
+        7,
+    )
+    assert (config.late_clicks, config.late_after) == (4, 3600)
+    assert config.hostile == ("endless", "gap", "headers")
+    assert config.hostile_dates == ("2026-03-06",)
+    assert config.hostile_endpoints == ("JobStatus",)
+    assert (config.trickle_seconds, config.huge_bytes, config.deep_levels) == (0.5, 1024, 50)
+    assert (config.gap_bytes, config.bomb_bytes, config.endless_shape) == (99, 4096, "whitespace")
+    assert (config.hostile_headers, config.hostile_429s) == ("retry-inf", 0)
+    assert config.factory.per_day == 12
+    plain = config_from(parser.parse_args([]), parser)
+    defaults = SandboxConfig()
+    for name in ("api_version", "strict", "octet_stream", "rate_headers", "replay_mode",
+                 "late_clicks", "hostile", "hostile_dates"):  # fmt: skip
+        assert getattr(plain, name) == getattr(defaults, name), name
+    assert plain.factory == defaults.factory
+
+
+def test_cli_serves_clicks_per_day_and_prints_the_calls_report_when_stopped() -> None:
+    with sandbox_cli("--latency", "0", "--clicks-per-day", "1234", "--page-size", "500",
+                     "--no-redirect") as cli:  # fmt: skip
+        url = cli.url
+        job = export(url, "2026-03-05")
+        assert export(url, "2026-03-05") == job  # a repeated ClickExport
+        export(url, "2026-03-06")
+        pages = [call(url, f"{P}/Jobs/{job}/Download", Page=str(n)).json() for n in (1, 2, 3)]
+        assert pages[0]["@total"] == "1234"
+        assert sum(len(page["Clicks"]) for page in pages) == 1234
+        call(url, f"{P}/Jobs/{job}/Download", Page="3")  # a repeated page
+        report = requests.get(f"{url}/_sandbox/calls", timeout=5).json()
+        assert report["repeats"] == {"ClickExport": 1, "Download": 1}
+        assert report["calls"] == {"ClickExport": 3, "Download": 4}
+        cli.proc.send_signal(signal.SIGTERM)
+        assert cli.proc.wait(5) == 0
+        out = cli.stdout.read()
+        assert "calls served:" in out
+        assert "ClickExport asked again (same date and filters): 1" in out
+        assert "Mediapartners 2026-03-05 no filters: 2 times" in out
+        assert f"job {job} run 1 page 3: 2 times" in out
+        assert cli.stderr.read() == ""
+
+
+def test_cli_runs_a_versioned_hostile_sandbox() -> None:
+    args = ("--latency", "0", "--api-version", "16", "--hostile", "empty-object",
+            "--hostile-date", "2026-03-06", "--no-redirect")  # fmt: skip
+    with sandbox_cli(*args) as cli:
+        url = cli.url
+        answer = call(url, f"{P}/ClickExport", Date="2026-03-05", ResultFormat="JSON")
+        job = answer.json()["QueuedUri"].rsplit("/", 1)[-1]
+        assert len(job) == 36  # a UUID
+        status = call(url, f"{P}/Jobs/{job}").json()
+        assert status["Replayable"] is True
+        accept_any = {"Accept": "*/*"}
+        page = requests.get(f"{url}{P}/Jobs/{job}/Download", auth=(SID, TOKEN),
+                            headers=accept_any, timeout=5)  # fmt: skip
+        assert page.headers["Content-Type"] == "application/octet-stream"
+        assert isinstance(page.json()["Clicks"][0]["PartnerRelated"], list)
+        other = call(url, f"{P}/ClickExport", Date="2026-03-06", ResultFormat="JSON")
+        hostile = requests.get(url + other.json()["ResultUri"], auth=(SID, TOKEN),
+                               headers=accept_any, timeout=5)  # fmt: skip
+        assert hostile.json() == {}
+
+
 @pytest.mark.parametrize(
     ("args", "culprit"),
     [
@@ -171,6 +274,13 @@ def test_cli_stops_cleanly_on_a_signal(signum: int) -> None:
         (["--job-script", "March 6=FAILED"], "DATE"),
         (["--port", "http"], "--port"),
         (["--record-key", "Rows"], "--record-key"),
+        (["--api-version", "17"], "--api-version"),
+        (["--replay-mode", "twice"], "--replay-mode"),
+        (["--hostile", "endless,volcano"], "volcano"),
+        (["--hostile-date", "2026-03-06"], "--hostile"),
+        (["--hostile", "gap", "--hostile-date", "soon"], "--hostile-date"),
+        (["--hostile-headers", "loud"], "--hostile-headers"),
+        (["--clicks-per-day", "-1"], "--clicks-per-day"),
     ],
 )
 def test_cli_bad_option_is_one_line_and_nonzero(args: list[str], culprit: str) -> None:
@@ -279,3 +389,22 @@ def test_fault_kinds_limit_the_random_faults() -> None:
         assert box.faults_served == {"job FAILED": 1}
     with pytest.raises(ValueError, match="teapot"):
         SandboxConfig(fault_kinds=("503", "teapot"))
+
+
+@pytest.mark.parametrize(
+    ("option", "culprit"),
+    [
+        ({"hostile": ("endless", "volcano")}, "volcano"),
+        ({"hostile_dates": ("March 6",)}, "March 6"),
+        ({"hostile_endpoints": ("Clicks",)}, "Clicks"),
+        ({"hostile_headers": "loud"}, "loud"),
+        ({"endless_shape": "spiral"}, "spiral"),
+        ({"api_version": 10}, "10"),
+        ({"replay_mode": "twice"}, "twice"),
+        ({"rate_headers": "shouted"}, "shouted"),
+    ],
+)
+def test_config_refuses_unknown_choices(option: dict[str, t.Any], culprit: str) -> None:
+    with pytest.raises(ValueError, match=culprit):
+        SandboxConfig(**option)
+    assert SandboxConfig(hostile="gap, deep").hostile == ("gap", "deep")  # "a,b": two modes

@@ -1,56 +1,48 @@
-"""What the sandbox can be told: its configuration, and the shape of a fault it serves."""
+"""What the sandbox can be told: its configuration (``SandboxConfig``) and its checks.
+
+Every option left at its default gives the sandbox's original behaviour: unversioned
+stringly answers, JSON job answers whatever the ``Accept``, Replay re-running the same job
+at once, no late clicks, no hostile mode.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 import time
 import typing as t
 from dataclasses import dataclass, field
 
 from tap_impact_clicks.sandbox.data import ClickFactory
+from tap_impact_clicks.sandbox.kinds import (
+    API_MODE_ENDPOINTS,
+    ENDLESS_SHAPES,
+    HOSTILE_HEADERS,
+    HOSTILE_MODES,
+    JOB_FAULT_KINDS,
+    JOB_OUTCOMES,
+    PARTNER_VERSIONS,
+    RANDOM_FAULT_KINDS,
+    RATE_HEADER_STYLES,
+    REPLAY_MODES,
+    RESULT_FORMATS,
+    Fault,
+)
 
 if t.TYPE_CHECKING:
-    import datetime as dt
     from collections.abc import Callable
 
-#: HTTP faults the random fault generator picks from (which ones suit an endpoint: faults.py).
-HTTP_FAULT_KINDS: tuple[str, ...] = (
-    "429",
-    "500",
-    "502",
-    "503",
-    "504",
-    "reset",
-    "slow",
-    "truncate",
-    "corrupt",
-    "html",
-    "expired",
-)
-#: Job outcomes the random fault generator gives new jobs.
-JOB_FAULT_KINDS: tuple[str, ...] = ("FAILED", "CANCELLED", "ERROR")
-#: Every kind of random fault (the default of ``SandboxConfig.fault_kinds``).
-RANDOM_FAULT_KINDS: tuple[str, ...] = HTTP_FAULT_KINDS + JOB_FAULT_KINDS
-#: The result formats the sandbox serves.
-RESULT_FORMATS: tuple[str, ...] = ("JSON", "CSV")
-#: What one run of a scripted job can end as.
-JOB_OUTCOMES: tuple[str, ...] = ("COMPLETED", "FAILED", "CANCELLED", "ERROR", "NEVER")
+__all__ = [
+    "JOB_FAULT_KINDS",
+    "JOB_OUTCOMES",
+    "RANDOM_FAULT_KINDS",
+    "RESULT_FORMATS",
+    "Fault",
+    "SandboxConfig",
+    "unique_job_prefix",
+]
 
-
-@dataclass
-class Fault:
-    """A fault served instead of the real answer.
-
-    ``status`` is an HTTP status, or one of ``reset`` (connection dropped), ``truncate``
-    (body cut short), ``corrupt`` (bytes garbled), ``html`` (an HTML page with 200),
-    ``error200`` (HTTP 200 with an impact.com ``"Status":"ERROR"`` body), ``slow`` (answer
-    ``slow_seconds`` late) or ``expired`` (a signed URL's 403).
-    """
-
-    endpoint: str  # ClickExport, Jobs, JobList, Download, Replay, signed, or * for any
-    status: int | str
-    times: int = 1
-    headers: dict[str, str] = field(default_factory=dict)
+MIB = 1 << 20
 
 
 @dataclass
@@ -102,24 +94,78 @@ class SandboxConfig:
     cache_pages: bool = False
     #: Clock in seconds (tests pass a simulated one); "today" follows it.
     clock: Callable[[], float] = time.time
+    #: The account's API version (partner 11-16; None: the sandbox's original unversioned
+    #: shapes). A request's ``IR-Version`` header or ``IrVersion`` parameter wins over it.
+    #: Brand requests get this minus 2, within 11-14 (16 -> 14, 15 -> 13).
+    api_version: int | None = None
+    #: Serve results (Download 200) as application/octet-stream, as documented (None: when a
+    #: version is in effect).
+    octet_stream: bool | None = None
+    #: The vendor's strictness (None: when a version is in effect): job answers are JSON only
+    #: when ``Accept`` names application/json (else XML); a Download whose ``Accept`` admits
+    #: neither application/octet-stream nor */* gets 406; Jobs-list bounds must be dates
+    #: (partner) or date-times (brand).
+    strict: bool | None = None
+    #: "documented" (each API's own rate-limit headers) or "live" (both families, lower case).
+    rate_headers: str = "documented"
+    #: What Replay does: None (the original behaviour: the same job runs again at once and
+    #: answers as it is then), "same-id" (the brand example: the same Id answers COMPLETED
+    #: with its previous CompletedDate and stays so for ``replay_stale_seconds``, then runs
+    #: again) or "new-id" (the agency docs: a new job with a new Id; the original untouched).
+    replay_mode: str | None = None
+    #: Sandbox-clock seconds a same-id replay keeps showing the stale completion.
+    replay_stale_seconds: float = 3.0
+    #: Extra clicks a day gets late: a run starting ``late_after`` seconds or more after the
+    #: day ended (UTC midnight, sandbox clock) includes them; earlier runs do not.
+    late_clicks: int = 0
+    late_after: float = 0.0
+    #: Hostile modes (names in ``kinds.HOSTILE_MODES``), on the dates in ``hostile_dates``
+    #: (ISO dates; empty: every date; the Jobs list and the headers mode have no date).
+    hostile: tuple[str, ...] = ()
+    hostile_dates: tuple[str, ...] = ()
+    #: The endpoints the *-api modes hit (empty: all of ``kinds.API_MODE_ENDPOINTS``).
+    hostile_endpoints: tuple[str, ...] = ()
+    trickle_seconds: float = 2.0
+    huge_bytes: int = 8 * MIB
+    deep_levels: int = 1000
+    gap_bytes: int = 16 * MIB
+    bomb_bytes: int = 256 * MIB
+    #: What an endless body repeats: "string" (inside a JSON string) or "whitespace".
+    endless_shape: str = "string"
+    #: The ``headers`` mode's absurd headers (a name in ``kinds.HOSTILE_HEADERS``).
+    hostile_headers: str = "remaining-inf"
+    #: With a Retry-After variant: the first N requests answer 429 (0: every request).
+    hostile_429s: int = 1
 
     def __post_init__(self) -> None:
-        """Check the fault kinds.
+        """Check the choices.
 
         Raises:
-            ValueError: A kind that is not a random fault kind.
+            ValueError: An unknown kind, mode or format, or a version out of range.
         """
         if self.result_format not in RESULT_FORMATS:
             msg = f"unknown result format {self.result_format!r}; choose from JSON, CSV"
             raise ValueError(msg)
-        kinds = self.fault_kinds
-        if isinstance(kinds, str):  # "429,503" is read as two kinds, not as characters
-            kinds = tuple(kinds.split(","))
-        self.fault_kinds = tuple(str(kind).strip() for kind in kinds)
-        unknown = sorted(set(self.fault_kinds) - set(RANDOM_FAULT_KINDS))
-        if unknown:
-            msg = f"unknown fault kinds {unknown}; choose from {', '.join(RANDOM_FAULT_KINDS)}"
+        self.fault_kinds = _names(self.fault_kinds, RANDOM_FAULT_KINDS, "fault kinds")
+        self.hostile = _names(self.hostile, tuple(HOSTILE_MODES), "hostile modes")
+        self.hostile_endpoints = _names(
+            self.hostile_endpoints, API_MODE_ENDPOINTS, "hostile endpoints"
+        )
+        self.hostile_dates = _names(self.hostile_dates, None, "")
+        for day in self.hostile_dates:
+            dt.date.fromisoformat(day)  # ValueError: not an ISO date
+        if self.api_version is not None and self.api_version not in PARTNER_VERSIONS:
+            msg = f"api_version {self.api_version} is not a partner version (11-16)"
             raise ValueError(msg)
+        for value, choices, what in (
+            (self.rate_headers, RATE_HEADER_STYLES, "rate_headers"),
+            (self.endless_shape, ENDLESS_SHAPES, "endless_shape"),
+            (self.hostile_headers, tuple(HOSTILE_HEADERS), "hostile_headers"),
+            (self.replay_mode, (None, *REPLAY_MODES), "replay_mode"),
+        ):
+            if value not in choices:
+                msg = f"unknown {what} {value!r}; choose from {', '.join(map(str, choices))}"
+                raise ValueError(msg)
 
     def script_for(self, day: dt.date, program_id: str = "") -> list[str]:
         """The scripted outcomes of a date's job.
@@ -136,6 +182,34 @@ class SandboxConfig:
             if scripted is not None:
                 return scripted
         return self.job_script.get(day.isoformat(), [])
+
+    def hostile_on(self, mode: str, day: dt.date | None = None) -> bool:
+        """Whether a hostile mode applies (to a date, when the answer has one).
+
+        Args:
+            mode: The mode's name.
+            day: The answer's date (None: an answer without one, e.g. the Jobs list).
+
+        Returns:
+            True when it applies.
+        """
+        if mode not in self.hostile:
+            return False
+        return not self.hostile_dates or day is None or day.isoformat() in self.hostile_dates
+
+
+def _names(
+    names: t.Iterable[str] | str, known: tuple[str, ...] | None, what: str
+) -> tuple[str, ...]:
+    """Names as a tuple ("a,b" read as two), checked against the known ones."""
+    if isinstance(names, str):
+        names = names.split(",")
+    cleaned = tuple(str(name).strip() for name in names if str(name).strip())
+    unknown = sorted(set(cleaned) - set(known)) if known is not None else []
+    if unknown:
+        msg = f"unknown {what} {unknown}; choose from {', '.join(known or ())}"
+        raise ValueError(msg)
+    return cleaned
 
 
 def unique_job_prefix() -> str:

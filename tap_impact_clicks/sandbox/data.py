@@ -1,4 +1,9 @@
-"""Deterministic synthetic clicks in impact.com's stringly JSON shape."""
+"""Deterministic synthetic clicks in impact.com's stringly JSON shape, and late ones.
+
+These are the sandbox's raw clicks (the original, unversioned shape); ``shapes`` turns them
+into a given API version's shape. Late clicks (see ``SandboxConfig.late_clicks``) follow a
+day's other clicks and carry Ids no other click has.
+"""
 
 from __future__ import annotations
 
@@ -107,27 +112,46 @@ class ClickFactory:
             click["LoyaltyTier"] = "gold"
         return click
 
-    def clicks(
-        self, day: dt.date, params: dict[str, list[str]], *, brand: bool = False
-    ) -> list[dict[str, t.Any]]:
-        """A day's clicks after ClickExport's filters.
+    def late_click(self, day: dt.date, k: int, *, brand: bool = False) -> dict[str, t.Any]:
+        """The k-th late click of a day: a click like the others, with an Id of its own.
+
+        Args:
+            day: The date.
+            k: Index among the day's late clicks.
+            brand: As the brand API sends it.
+
+        Returns:
+            The click (its ``Id`` is unlike any other day's or click's).
+        """
+        click = self.click(day, self.count(day) + k, brand=brand)
+        click["Id"] = str(day.toordinal() * 1_000_000_000 + 999_000_000 + k)
+        return click
+
+    def selected(
+        self, day: dt.date, params: dict[str, list[str]], *, brand: bool = False, late: int = 0
+    ) -> t.Iterator[tuple[int, dict[str, t.Any]]]:
+        """A day's clicks after ClickExport's filters, each with its index in the day.
 
         Args:
             day: The date.
             params: The export's query parameters (brands: ProgramId is the path's).
             brand: As the brand API sends them.
+            late: How many late clicks follow the day's others (indexes from ``count``).
 
-        Returns:
-            The clicks, in the order impact.com would serve them.
+        Yields:
+            (index, click), in the order impact.com would serve them.
         """
         programs = set(params.get("ProgramId", []))
         media = set(params.get("MediaId", []))
         ads = set(params.get("AdId", []))
         subs = set(params.get("SubId", []))
         unique = [v.upper() for v in params.get("UniqueClick", [])] == ["TRUE"]
-        result = []
-        for i in range(self.count(day)):
-            click = self.click(day, i, brand=brand)
+        count = self.count(day)
+        for i in range(count + late):
+            if i < count:
+                click = self.click(day, i, brand=brand)
+            else:
+                click = self.late_click(day, i - count, brand=brand)
             if programs and click["ProgramId"] not in programs:
                 continue
             if media and click["MediaId"] not in media:
@@ -141,5 +165,25 @@ class ClickFactory:
                 continue
             if unique and click["UniqueClick"] != "true":
                 continue
-            result.append(click)
-        return result
+            yield i, click
+
+    def clicks(
+        self,
+        day: dt.date,
+        params: dict[str, list[str]],
+        *,
+        brand: bool = False,
+        late: int = 0,
+    ) -> list[dict[str, t.Any]]:
+        """A day's clicks after ClickExport's filters.
+
+        Args:
+            day: The date.
+            params: The export's query parameters (brands: ProgramId is the path's).
+            brand: As the brand API sends them.
+            late: How many late clicks follow the day's others.
+
+        Returns:
+            The clicks, in the order impact.com would serve them.
+        """
+        return [click for _, click in self.selected(day, params, brand=brand, late=late)]

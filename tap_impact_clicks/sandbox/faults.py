@@ -7,7 +7,7 @@ import time
 import typing as t
 from http import HTTPStatus
 
-from tap_impact_clicks.sandbox.config import JOB_FAULT_KINDS, Fault
+from tap_impact_clicks.sandbox.kinds import JOB_FAULT_KINDS, Fault
 
 if t.TYPE_CHECKING:
     import threading

@@ -1,28 +1,37 @@
-"""The sandbox's HTTP handler: answers, auth, limits and faults, and the impact.com endpoints."""
+"""The sandbox's HTTP handler: routing, auth and limits, and every way of sending an answer.
+
+Answers go out whole (``reply``), as job answers negotiated by ``Accept`` and spoilt by the
+API hostile modes (``reply_job``), or as a stream of chunks (``reply_stream``: endless,
+trickled, gzip bombs). The endpoints themselves are in ``endpoints``. ``GET /_sandbox/calls``
+(no auth, not counted) answers the calls report.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import socket
 import typing as t
 from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
-from tap_impact_clicks.sandbox.jobs import REPLAYABLE, job_body, job_status, listed_job_body
-from tap_impact_clicks.sandbox.routing import (
-    SIGNED_PREFIX,
-    basic_auth,
-    created_bound,
-    endpoint_of,
+from tap_impact_clicks.sandbox import endpoints
+from tap_impact_clicks.sandbox.kinds import API_MODE_ENDPOINTS, HOSTILE_HEADERS
+from tap_impact_clicks.sandbox.negotiate import XML_TYPE, to_xml, wants_json
+from tap_impact_clicks.sandbox.routing import REPORT_PATH, SIGNED_PREFIX, basic_auth, endpoint_of
+from tap_impact_clicks.sandbox.streams import (
+    Streamed,
+    endless,
+    nested_text,
+    open_prefix,
+    trickle,
+    with_member,
 )
+from tap_impact_clicks.sandbox.versions import VersionError, request_version, strict
 
 if t.TYPE_CHECKING:
-    from tap_impact_clicks.sandbox.jobs import Job
-    from tap_impact_clicks.sandbox.server import Sandbox
+    import datetime as dt
 
-BRAND_FIRST_EXCLUDED_DATE = dt.date(2024, 4, 9)
-_XML = "application/xml"
+    from tap_impact_clicks.sandbox.server import Sandbox
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -30,6 +39,8 @@ class Handler(BaseHTTPRequestHandler):
 
     box: Sandbox
     body_fault: str | None = None
+    #: The request's API version (None: unversioned).
+    version: int | None = None
     protocol_version = "HTTP/1.1"
     server_version = "impact-sandbox/1.0"
     disable_nagle_algorithm = True
@@ -38,13 +49,22 @@ class Handler(BaseHTTPRequestHandler):
         """Serve, and stay quiet when a client has gone (a timeout, a reset, a killed tap)."""
         try:
             super().handle()
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
             self.close_connection = True
 
     def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002, ANN401
         """Stay quiet: the sandbox serves tests and demos."""
 
     # -- answers -------------------------------------------------------------------------
+
+    def _headers(self, extra: dict[str, str] | None) -> dict[str, str]:
+        """Rate-limit headers, then ``extra`` (the headers mode's absurd ones win)."""
+        config = self.box.config
+        brand = self.path.startswith("/Advertisers/")
+        merged = {**self.box.traffic.rate_headers(brand=brand), **(extra or {})}
+        if "headers" in config.hostile:
+            merged.update(HOSTILE_HEADERS[config.hostile_headers])
+        return merged
 
     def reply(
         self,
@@ -77,13 +97,31 @@ class Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
-        brand = self.path.startswith("/Advertisers/")
-        for key, value in self.box.traffic.rate_headers(brand=brand).items():
-            self.send_header(key, value)
-        for key, value in (headers or {}).items():
+        for key, value in self._headers(headers).items():
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def reply_stream(self, status: int, body: Streamed, content_type: str) -> None:
+        """Send a body chunk by chunk (without a length: until the connection closes).
+
+        Args:
+            status: The HTTP status.
+            body: The body.
+            content_type: The Content-Type (``body.content_type`` wins).
+        """
+        self.send_response(status)
+        self.send_header("Content-Type", body.content_type or content_type)
+        if body.length is None:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(body.length))
+        for key, value in self._headers(body.headers).items():
+            self.send_header(key, value)
+        self.end_headers()
+        for chunk in body.chunks:
+            self.wfile.write(chunk)
 
     def reply_error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
         """Send an impact.com error body.
@@ -95,12 +133,52 @@ class Handler(BaseHTTPRequestHandler):
         """
         self.reply(status, {"Status": "ERROR", "Message": message}, headers)
 
+    def reply_job(
+        self, status: int, body: dict[str, t.Any], endpoint: str, day: dt.date | None = None
+    ) -> None:
+        """Send a job answer: JSON or XML as ``Accept`` says, spoilt by the API hostile modes.
+
+        Args:
+            status: The HTTP status.
+            body: The JSON answer.
+            endpoint: The endpoint answering (the API modes hit ``hostile_endpoints``).
+            day: The answer's export date (None: none, e.g. the Jobs list).
+        """
+        config = self.box.config
+        targets = config.hostile_endpoints or API_MODE_ENDPOINTS
+        hit = endpoint in targets and endpoint in API_MODE_ENDPOINTS
+
+        def on(mode: str) -> bool:
+            return hit and config.hostile_on(mode, day)
+
+        stopping = self.box.stopping
+        if on("endless-api"):
+            chunks = endless(open_prefix(body), config.endless_shape, stopping)
+            self.reply_stream(status, Streamed(chunks, None), "application/json")
+            return
+        data, content_type = json.dumps(body).encode(), "application/json"
+        if on("deep-api"):
+            data = with_member(data, "Nested", nested_text(config.deep_levels))
+        elif strict(config, self.version) and not wants_json(self.headers.get("Accept")):
+            data, content_type = to_xml(body), XML_TYPE
+        if on("trickle-api"):
+            trickled = trickle([data], config.trickle_seconds, stopping)
+            self.reply_stream(status, Streamed(trickled, len(data)), content_type)
+            return
+        self.reply(status, data, content_type=content_type)
+
     def drop(self) -> None:
         """Drop the connection without (the rest of) an answer."""
         self.close_connection = True
         self.connection.shutdown(socket.SHUT_RDWR)
 
-    def _invalid(self, field: str, message: str) -> None:
+    def invalid(self, field: str, message: str) -> None:
+        """Send impact.com's 400 "Validation Failed" naming one field.
+
+        Args:
+            field: The field.
+            message: What is wrong with it.
+        """
         body = {"Status": "ERROR", "Message": "Validation Failed",
                 "Errors": [{"Field": field, "Message": message}]}  # fmt: skip
         self.reply(400, body)
@@ -117,6 +195,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def _route(self, method: str) -> None:
         self.body_fault = None
+        self.version = None
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
@@ -124,19 +203,33 @@ class Handler(BaseHTTPRequestHandler):
         params = dict(parse_qs(split.query, keep_blank_values=True).items())
         parts = [p for p in split.path.split("/") if p]
         box = self.box
+        if method == "GET" and split.path == REPORT_PATH:
+            self.reply(200, box.calls_report())
+            return
         hour = box.traffic.arrive()
         if split.path.startswith(SIGNED_PREFIX):
             box.traffic.count("SignedDownload")
             if not self._faulted("signed", "signed"):
-                self._signed(parts, params)
+                version = (params.get("v") or [""])[0]
+                self.version = int(version) if version.isdigit() else None
+                endpoints.signed(self, parts, params)
             return
         endpoint = endpoint_of(method, parts)
         if endpoint is None:
             self.reply_error(404, f"No such resource: {split.path}")
             return
         box.traffic.count(endpoint)
-        if self._admitted(endpoint, parts[1], hour):
-            self._dispatch(endpoint, parts, params)
+        if not self._admitted(endpoint, parts[1], hour):
+            return
+        try:
+            self.version = request_version(
+                box.config, self.headers.get("IR-Version"), params, brand=parts[0] == "Advertisers"
+            )
+        except VersionError as exc:
+            self.invalid(exc.field, str(exc))
+            return
+        params.pop("IrVersion", None)
+        endpoints.dispatch(self, endpoint, parts, params)
 
     def _admitted(self, endpoint: str, account_sid: str, hour: int) -> bool:
         """Check auth, the account and the hourly limit, then faults; False when answered."""
@@ -152,166 +245,13 @@ class Handler(BaseHTTPRequestHandler):
             wait = str(int((int(now // 3600) + 1) * 3600 - now))  # seconds, for both APIs
             self.reply_error(429, "Hourly rate limit exceeded", {"Retry-After": wait})
             return False
+        if self.box.traffic.take_hostile_429():
+            self.reply_error(429, "Rate limit exceeded")  # the absurd Retry-After is added
+            return False
         return not self._faulted("Jobs" if endpoint == "JobStatus" else endpoint, endpoint)
-
-    def _dispatch(self, endpoint: str, parts: list[str], params: dict[str, list[str]]) -> None:
-        if endpoint == "ClickExport":
-            self._click_export(params, parts)
-        elif endpoint == "JobList":
-            self._job_list(parts[0], params)
-        elif endpoint == "JobStatus":
-            self._job_status(parts[0], parts[3])
-        elif endpoint == "Download":
-            self._download(parts[0], parts[3], params)
-        else:
-            self._replay(parts[0], parts[3])
 
     def _faulted(self, fault_name: str, endpoint: str) -> bool:
         """Serve the fault this request gets, if any; True when that answered it."""
         faults = self.box.fault_source
         fault = faults.take(fault_name)
         return fault is not None and faults.serve(fault, endpoint, self)
-
-    def _over_daily_limit(self) -> bool:
-        """Count one export against today's limit; answer 429 and True when over it."""
-        box = self.box
-        now = box.config.clock()
-        if box.store.charge_export(box.today().isoformat(), box.config.daily_limit):
-            return False
-        midnight = (int(now // 86400) + 1) * 86400
-        wait = str(int(midnight - now))
-        self.reply_error(429, "Daily ClickExport limit reached", {"Retry-After": wait})
-        return True
-
-    # -- endpoints -----------------------------------------------------------------------
-
-    def _click_export(self, params: dict[str, list[str]], parts: list[str]) -> None:
-        box = self.box
-        side = parts[0]
-        date_text = (params.get("Date") or [box.today().isoformat()])[0]
-        try:
-            day = dt.date.fromisoformat(date_text)
-        except ValueError:
-            self._invalid("Date", "Invalid date")
-            return
-        if side == "Advertisers":
-            if day <= BRAND_FIRST_EXCLUDED_DATE:
-                self._invalid("Date", "Only dates after 2024-04-09 are supported")
-                return
-            if "SubId" in params or "ProgramId" in params:
-                field = "SubId" if "SubId" in params else "ProgramId"
-                self._invalid(field, f"{field} is not a parameter of this endpoint")
-                return
-            params = {**params, "ProgramId": [parts[3]]}
-        elif "MediaId" in params:
-            self._invalid("MediaId", "MediaId is not a parameter of this endpoint")
-            return
-        if params.get("ResultFormat", ["CSV"])[0].upper() != "JSON":
-            self.reply_error(400, "The sandbox serves ResultFormat=JSON only")
-            return
-        if self._over_daily_limit():
-            return
-        filters = {k: sorted(v) for k, v in params.items() if k not in {"Date", "ResultFormat"}}
-        job_id = box.store.submit(
-            side,
-            day,
-            filters,
-            now=box.config.clock(),
-            not_ready=box.config.not_ready_downloads.get(day.isoformat(), 0),
-            script=box.fault_source.job_script,
-        )
-        base = f"/{side}/{box.config.account_sid}/Jobs/{job_id}"
-        self.reply(200, {"Status": "QUEUED", "QueuedUri": base, "ResultUri": base + "/Download",
-                         "ReplayUri": base + "/Replay"})  # fmt: skip
-
-    def _job_list(self, side: str, params: dict[str, list[str]]) -> None:
-        try:
-            after = created_bound((params.get("CreatedAfter") or [""])[0])
-        except ValueError:
-            self._invalid("CreatedAfter", "Invalid date")
-            return
-        try:
-            before = created_bound((params.get("CreatedBefore") or [""])[0])
-        except ValueError:
-            self._invalid("CreatedBefore", "Invalid date")
-            return
-        jobs = self.box.store.created_between(side, after, before)
-        self.reply(200, {"Jobs": [listed_job_body(job, self.box.config) for job in jobs]})
-
-    def _job(self, side: str, job_id: str) -> Job | None:
-        job = self.box.store.find(job_id, side)
-        if job is None:
-            self.reply_error(404, f"Job {job_id} not found")
-        return job
-
-    def _job_status(self, side: str, job_id: str) -> None:
-        job = self._job(side, job_id)
-        if job is not None:
-            self.reply(200, job_body(job, self.box.config))
-
-    def _replay(self, side: str, job_id: str) -> None:
-        box = self.box
-        job = self._job(side, job_id)
-        if job is None:
-            return
-        status, _ = job_status(job, box.config)
-        if status not in REPLAYABLE:
-            self.reply_error(403, f"Job {job_id} is not replayable while {status}")
-            return
-        if self._over_daily_limit():
-            return
-        with box.lock:
-            job.runs += 1
-            job.run_started = box.config.clock()
-        self.reply(200, job_body(job, box.config))
-
-    def _download(self, side: str, job_id: str, params: dict[str, list[str]]) -> None:
-        box = self.box
-        job = self._job(side, job_id)
-        if job is None:
-            return
-        status, _ = job_status(job, box.config)
-        with box.lock:
-            not_ready = status == "COMPLETED" and job.downloads_not_ready > 0
-            if not_ready:
-                job.downloads_not_ready -= 1
-        if status != "COMPLETED" or not_ready:
-            self.reply(202, job_body(job, box.config))
-            return
-        page = int((params.get("Page") or ["1"])[0])
-        stream = (params.get("Mode") or [""])[0].lower() == "stream"
-        if box.config.redirect_downloads and not stream:
-            host = self.headers.get("Host", "127.0.0.1")
-            port = host.rsplit(":", 1)[-1]
-            other = "localhost" if host.startswith("127.0.0.1") else "127.0.0.1"
-            location = f"http://{other}:{port}{SIGNED_PREFIX}{job_id}?Page={page}&sig=abc123"
-            self.reply(302, b"", {"Location": location})
-            return
-        self._result(job, page)
-
-    def _signed(self, parts: list[str], params: dict[str, list[str]]) -> None:
-        box = self.box
-        if self.headers.get("Authorization"):
-            box.traffic.leaked()
-            self.reply(400, b"<Error>Credentials must not be sent to a signed URL</Error>",
-                       content_type=_XML)  # fmt: skip
-            return
-        if box.fault_source.take_expired_signed():
-            expired = b"<Error><Code>AccessDenied</Code><Message>Expired</Message></Error>"
-            self.reply(403, expired, content_type=_XML)
-            return
-        job = box.store.jobs.get(parts[1]) if len(parts) > 1 else None
-        if job is None:
-            self.reply(404, b"<Error>NoSuchKey</Error>", content_type=_XML)
-            return
-        self._result(job, int((params.get("Page") or ["1"])[0]))
-
-    def _result(self, job: Job, page: int) -> None:
-        box = self.box
-        raw = box.config.raw_results.get(job.day.isoformat())
-        if raw is not None:
-            self.reply(200, raw)
-            return
-        body, clicks = box.pages.page(job, page)
-        box.traffic.served(job.day, clicks)
-        self.reply(200, body, content_type=box.pages.content_type)

@@ -1,24 +1,40 @@
-"""Export jobs: the job model, its status over time, the Jobs API body, and the job store.
+"""Export jobs: the job model, its runs and its status over time, and late clicks.
 
-The store also keeps the daily ClickExport ledger (impact.com allows 10 exports a day).
+A job's run starts at ``run_started``: QUEUED for a fifth of the latency, RUNNING, then the
+run's scripted outcome. A same-id replay (``SandboxConfig.replay_mode``) keeps the previous
+run on show (``previous``) until its new run starts; the result a job serves is the one of
+the run on show. The bodies the Jobs API shows are made in ``jobbody``; the store of jobs
+is ``store``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import typing as t
 from dataclasses import dataclass, field
 
 if t.TYPE_CHECKING:
-    import threading
-    from collections.abc import Callable
-
     from tap_impact_clicks.sandbox.config import SandboxConfig
 
 #: The sandbox account's time zone: job dates carry this offset, as in impact.com's examples.
 ACCOUNT_TZ = dt.timezone(dt.timedelta(hours=-5))
 REPLAYABLE = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+#: The share of a run's latency it spends QUEUED.
+QUEUED_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class PreviousRun:
+    """What a job showed before a same-id replay: shown again until the new run starts."""
+
+    status: str
+    percent: float
+    #: When that run started (its result is as of then: late clicks).
+    started: float
+    #: When it completed (None: it did not).
+    completed: float | None
+    #: The ``StartedDate`` it showed (when it left QUEUED).
+    shown_started: float = 0.0
 
 
 @dataclass
@@ -34,6 +50,16 @@ class Job:
     downloads_not_ready: int = 0
     side: str = "Mediapartners"
     script: list[str] = field(default_factory=list)
+    #: Its number in the store (from 1): picks how its unset dates are sent.
+    seq: int = 0
+    #: A same-id replay's previous run, on show until ``run_started``.
+    previous: PreviousRun | None = None
+    #: This run's latency when it differs from the configuration's (same-id replays).
+    run_latency: float | None = None
+    #: This run skips QUEUED (a same-id replay goes from its stale COMPLETED to RUNNING).
+    skip_queue: bool = False
+    #: A new-id replay: the job it replays ("" for a job made by ClickExport).
+    replay_of: str = ""
 
     @property
     def brand(self) -> bool:
@@ -64,6 +90,43 @@ class Job:
         """
         return script[self.runs - 1] if self.runs - 1 < len(script) else "COMPLETED"
 
+    def stale(self, now: float) -> bool:
+        """Whether a same-id replay's previous run is on show.
+
+        Args:
+            now: The clock's reading.
+
+        Returns:
+            True before the new run starts.
+        """
+        return self.previous is not None and now < self.run_started
+
+
+def run_outcome(job: Job, config: SandboxConfig) -> str:
+    """What the job's current run ends as.
+
+    Args:
+        job: The job.
+        config: The sandbox's configuration (its job script).
+
+    Returns:
+        COMPLETED, FAILED, CANCELLED, ERROR or NEVER.
+    """
+    return job.outcome(job.script or config.script_for(job.day, job.program_id))
+
+
+def latency_of(job: Job, config: SandboxConfig) -> float:
+    """The seconds the job's current run takes.
+
+    Args:
+        job: The job.
+        config: The sandbox's configuration.
+
+    Returns:
+        The run's latency.
+    """
+    return config.latency if job.run_latency is None else job.run_latency
+
 
 def job_status(job: Job, config: SandboxConfig) -> tuple[str, float]:
     """A job's status and percentage now.
@@ -75,174 +138,101 @@ def job_status(job: Job, config: SandboxConfig) -> tuple[str, float]:
     Returns:
         (status, percent complete).
     """
-    latency = config.latency
-    elapsed = config.clock() - job.run_started
-    outcome = job.outcome(job.script or config.script_for(job.day, job.program_id))
-    if elapsed < latency * 0.2:
+    now = config.clock()
+    if job.previous is not None and job.stale(now):
+        return job.previous.status, job.previous.percent
+    latency = latency_of(job, config)
+    elapsed = now - job.run_started
+    outcome = run_outcome(job, config)
+    share = 0.0 if job.skip_queue else QUEUED_SHARE
+    queued = latency * share
+    if elapsed < queued:
         return "QUEUED", 0.0
     if outcome == "NEVER" or elapsed < latency:
-        running = max(latency * 0.8, 1e-9)
-        moved = min(99.0, max(0.0, (elapsed - latency * 0.2) / running * 100))
+        running = max(latency * (1 - share), 1e-9)
+        moved = min(99.0, max(0.0, (elapsed - queued) / running * 100))
         return "RUNNING", 0.0 if config.flat_progress else moved
     if outcome == "ERROR":
         return ("ERROR", 0.0) if elapsed < latency * 2 + 1 else ("COMPLETED", 100.0)
     return outcome, (100.0 if outcome == "COMPLETED" else 0.0)
 
 
-def job_body(job: Job, config: SandboxConfig) -> dict[str, t.Any]:
-    """A job as the Jobs API shows it (strings for numbers and booleans).
+def completed_at(job: Job, config: SandboxConfig) -> float | None:
+    """When the run on show completed (None: it has not, or did not).
 
     Args:
         job: The job.
         config: The sandbox's configuration.
 
     Returns:
-        The JSON object.
+        The moment (clock seconds), or None.
     """
-    status, percent = job_status(job, config)
-    created = dt.datetime.fromtimestamp(job.created, ACCOUNT_TZ).isoformat(timespec="seconds")
-    base = f"/{job.side}/{config.account_sid}/Jobs/{job.job_id}"
-    return {
-        "Id": job.job_id,
-        "Type": "ClickExport",
-        "ProgramId": job.program_id,
-        "CreatedBy": config.account_sid,
-        "CreatedDate": created,
-        "StartedDate": created,
-        "CompletedDate": created if status == "COMPLETED" else "",
-        "Status": status,
-        "StatusMessage": "Export failed: worker lost" if status == "FAILED" else "",
-        "RecordsProcessed": str(int(percent)),
-        "PercentageComplete": f"{percent:.0f}",
-        "Replayable": "true" if status in REPLAYABLE else "false",
-        "ResultUri": base + "/Download",
-    }
+    if job.previous is not None and job.stale(config.clock()):
+        return job.previous.completed
+    if job_status(job, config)[0] != "COMPLETED":
+        return None
+    latency = latency_of(job, config)
+    if run_outcome(job, config) == "ERROR":
+        return job.run_started + latency * 2 + 1
+    return job.run_started + latency
 
 
-def listed_job_body(job: Job, config: SandboxConfig) -> dict[str, t.Any]:
-    """A job as the Jobs list shows it: the job body, plus the export's parameters.
+def shown_started(job: Job, config: SandboxConfig) -> float:
+    """When the run on show left QUEUED (its ``StartedDate``).
 
     Args:
         job: The job.
         config: The sandbox's configuration.
 
     Returns:
-        The JSON object.
+        The moment (clock seconds).
     """
-    # Sandbox assumption: impact.com's job objects carry the export's query parameters, but
-    # the real field name is unknown. "Parameters" lets a client see which day a job exports.
-    parameters: dict[str, t.Any] = {"Date": job.day.isoformat(), **job.params}
-    return {**job_body(job, config), "Parameters": parameters}
+    if job.previous is not None and job.stale(config.clock()):
+        return job.previous.shown_started
+    share = 0.0 if job.skip_queue else QUEUED_SHARE
+    return job.run_started + latency_of(job, config) * share
 
 
-class JobStore:
-    """Every job by id, the same job for an identical request, and the daily export ledger."""
+def result_started(job: Job, config: SandboxConfig) -> float:
+    """When the run whose result the job serves started (its clicks are as of then).
 
-    def __init__(self, lock: threading.RLock, job_id_prefix: str = "J") -> None:
-        """Start empty.
+    Args:
+        job: The job.
+        config: The sandbox's configuration.
 
-        Args:
-            lock: The sandbox's lock (shared by everything its request threads change).
-            job_id_prefix: Put before each job's number (``J`` + ``000001``).
-        """
-        self.lock = lock
-        self.job_id_prefix = job_id_prefix
-        self.jobs: dict[str, Job] = {}
-        self.jobs_by_key: dict[str, str] = {}
-        #: The date of every ClickExport request that got a job, in order.
-        self.export_dates: list[str] = []
-        #: ClickExport and Replay requests charged to each (UTC) day.
-        self.exports_by_day: dict[str, int] = {}
+    Returns:
+        The moment (clock seconds).
+    """
+    if job.previous is not None and job.stale(config.clock()):
+        return job.previous.started
+    return job.run_started
 
-    def charge_export(self, today: str, limit: int) -> bool:
-        """Count one export against a day's limit, unless the limit is reached.
 
-        Args:
-            today: The day (ISO date).
-            limit: Exports allowed a day.
+def late_included(config: SandboxConfig, day: dt.date, moment: float) -> int:
+    """The late clicks a run of a day's export starting at a moment includes.
 
-        Returns:
-            True when counted, False when the day's limit is reached.
-        """
-        with self.lock:
-            used = self.exports_by_day.get(today, 0)
-            if used >= limit:
-                return False
-            self.exports_by_day[today] = used + 1
-        return True
+    Args:
+        config: The sandbox's configuration (``late_clicks``, ``late_after``).
+        day: The export's date.
+        moment: When the run started (clock seconds).
 
-    def submit(
-        self,
-        side: str,
-        day: dt.date,
-        filters: dict[str, list[str]],
-        *,
-        now: float,
-        not_ready: int,
-        script: Callable[[], list[str]],
-    ) -> str:
-        """Record an export request: the job already made for it, or a new one.
+    Returns:
+        ``late_clicks`` when the run started ``late_after`` seconds or more after the day
+        ended (UTC midnight), else 0.
+    """
+    if not config.late_clicks:
+        return 0
+    midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.timezone.utc)
+    return config.late_clicks if moment >= midnight.timestamp() + config.late_after else 0
 
-        Args:
-            side: Mediapartners or Advertisers.
-            day: The export's date.
-            filters: Its other query parameters (values sorted).
-            now: The clock's reading.
-            not_ready: How many Download calls answer 202 after the job completed.
-            script: Makes a new job's own outcomes (random faults); called for new jobs only.
 
-        Returns:
-            The job id.
-        """
-        key = json.dumps([side, day.isoformat(), sorted(filters.items())])
-        with self.lock:
-            self.export_dates.append(day.isoformat())
-            job_id = self.jobs_by_key.get(key)
-            if job_id is None:
-                job_id = f"{self.job_id_prefix}{len(self.jobs) + 1:06d}"
-                self.jobs[job_id] = Job(
-                    job_id,
-                    day,
-                    filters,
-                    created=now,
-                    run_started=now,
-                    downloads_not_ready=not_ready,
-                    side=side,
-                    script=script(),
-                )
-                self.jobs_by_key[key] = job_id
-        return job_id
+def local_time(moment: float) -> str:
+    """A moment as the Jobs API shows it (the account's offset, to the second).
 
-    def find(self, job_id: str, side: str) -> Job | None:
-        """A job, as seen through one API.
+    Args:
+        moment: Clock seconds.
 
-        Args:
-            job_id: Its id.
-            side: Mediapartners or Advertisers (a partner job is not visible to the brand
-                API, and back).
-
-        Returns:
-            The job, or None.
-        """
-        job = self.jobs.get(job_id)
-        return job if job is not None and job.side == side else None
-
-    def created_between(
-        self, side: str, after: dt.datetime | None, before: dt.datetime | None
-    ) -> list[Job]:
-        """The jobs of one API created in a window, oldest first.
-
-        Args:
-            side: Mediapartners or Advertisers.
-            after: Created at or after this moment (None: no lower bound).
-            before: Created before this moment (None: no upper bound).
-
-        Returns:
-            The jobs.
-        """
-        low = after.timestamp() if after is not None else float("-inf")
-        high = before.timestamp() if before is not None else float("inf")
-        with self.lock:
-            return [
-                job for job in self.jobs.values() if job.side == side and low <= job.created < high
-            ]
+    Returns:
+        E.g. ``2026-03-10T10:00:00-05:00``.
+    """
+    return dt.datetime.fromtimestamp(moment, ACCOUNT_TZ).isoformat(timespec="seconds")

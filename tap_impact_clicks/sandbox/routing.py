@@ -1,4 +1,9 @@
-"""Routing: which endpoint a request is for, its credentials, and its query's values."""
+"""Routing: which endpoint a request is for, its credentials, and its query's values.
+
+The Jobs list's bounds are read as an ISO date or date-time either way; with the vendor's
+strictness on, their form must be the documented one: a date (``YYYY-MM-DD``) for the
+partner API, an ISO 8601 date-time for the brand API.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,9 @@ from tap_impact_clicks.sandbox.jobs import ACCOUNT_TZ
 
 #: Where the API's 302 sends downloads (another host name, no credentials).
 SIGNED_PREFIX = "/signed/"
+#: The calls report (no auth; not counted).
+REPORT_PATH = "/_sandbox/calls"
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def basic_auth(user: str, password: str) -> str:
@@ -33,11 +41,14 @@ def endpoint_of(method: str, parts: list[str]) -> str | None:
         parts: The path's segments.
 
     Returns:
-        ClickExport, JobList, JobStatus, Download or Replay; None when there is no such one.
+        ClickExport, JobList, JobStatus, Download, Replay or CompanyInformation; None when
+        there is no such one.
     """
     if len(parts) < 3 or parts[0] not in {"Mediapartners", "Advertisers"}:
         return None
     brand = parts[0] == "Advertisers"
+    if method == "GET" and len(parts) == 3 and parts[2] == "CompanyInformation":
+        return "CompanyInformation"
     if method == "GET" and not brand and len(parts) == 3 and parts[2] == "ClickExport":
         return "ClickExport"
     if method == "GET" and brand and len(parts) == 5 and parts[2] == "Programs":
@@ -76,3 +87,20 @@ def created_bound(text: str) -> dt.datetime | None:
     text = re.sub(r"(\d\d:\d\d(?::\d\d(?:\.\d+)?)?) (\d\d:?\d\d)$", r"\1+\2", text)
     moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=ACCOUNT_TZ)
+
+
+def bound_form_ok(text: str, *, brand: bool) -> bool:
+    """Whether a Jobs-list bound has the documented form (an empty one has).
+
+    Args:
+        text: The bound ("" for none).
+        brand: For the brand API (a date-time) rather than the partner API (a date).
+
+    Returns:
+        True when the form is right.
+    """
+    if not text:
+        return True
+    if brand:
+        return "T" in text and _DATE.match(text) is not None
+    return _DATE.fullmatch(text) is not None

@@ -3,12 +3,12 @@
 It behaves as the vendor documents (see ``shared/api-docs``): Basic auth, the same job for
 an identical request, QUEUED -> RUNNING -> COMPLETED with configurable latency, 202 while a
 result is not ready, 302 to a signed URL on another host name (or ``Mode=Stream``),
-``@numpages`` paging, a daily ClickExport limit answered with 429, Replay, the Jobs list,
-scripted FAILED/CANCELLED/ERROR jobs, and injectable transient faults.
+``@numpages`` paging, a daily ClickExport limit answered with 429, Replay (three ways), the
+Jobs list, CompanyInformation, API versions, scripted FAILED/CANCELLED/ERROR jobs, late
+clicks, injectable transient faults and hostile modes.
 
-This module runs it (start, stop, URL) and offers the tests' helpers; the parts live in
-``config`` (settings), ``jobs`` (jobs and the export ledger), ``faults``, ``traffic``
-(counters and rate-limit headers), ``render`` (result pages) and ``handler`` (HTTP).
+This module runs it (start, stop, URL) and offers the tests' helpers (``truth``: the clicks
+served, in any version, with or without late clicks; ``calls_report``: calls and repeats).
 """
 
 from __future__ import annotations
@@ -21,9 +21,13 @@ from http.server import ThreadingHTTPServer
 from tap_impact_clicks.sandbox.config import Fault, SandboxConfig
 from tap_impact_clicks.sandbox.faults import FaultSource
 from tap_impact_clicks.sandbox.handler import Handler
-from tap_impact_clicks.sandbox.jobs import JobStore
-from tap_impact_clicks.sandbox.render import ResultPages
+from tap_impact_clicks.sandbox.hostile import hostile_truth
+from tap_impact_clicks.sandbox.jobs import late_included
+from tap_impact_clicks.sandbox.render import ResultPages, day_clicks
+from tap_impact_clicks.sandbox.report import CallsReport
+from tap_impact_clicks.sandbox.store import JobStore
 from tap_impact_clicks.sandbox.traffic import Traffic
+from tap_impact_clicks.sandbox.versions import account_version
 
 if t.TYPE_CHECKING:
     import random
@@ -48,6 +52,9 @@ class Sandbox:
         self.fault_source = FaultSource(self.config, self.lock)
         self.traffic = Traffic(self.config, self.lock)
         self.pages = ResultPages(self.config)
+        self.calls_seen = CallsReport(self.lock)
+        #: Set when the sandbox stops: endless and trickled bodies end then.
+        self.stopping = threading.Event()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -134,6 +141,7 @@ class Sandbox:
         class BoundHandler(Handler):
             box = sandbox
 
+        self.stopping.clear()
         self._server = ThreadingHTTPServer(("127.0.0.1", port), BoundHandler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -143,7 +151,8 @@ class Sandbox:
         return self
 
     def stop(self) -> None:
-        """Stop listening."""
+        """Stop listening (and end endless and trickled bodies)."""
+        self.stopping.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -177,19 +186,54 @@ class Sandbox:
         self.fault_source.inject(Fault(endpoint, status, times, fixed))
 
     def truth(
-        self, day: dt.date, params: dict[str, list[str]] | None = None, *, brand: bool = False
+        self,
+        day: dt.date,
+        params: dict[str, list[str]] | None = None,
+        *,
+        brand: bool = False,
+        api_version: int | None = None,
+        as_of: float | dt.datetime | None = None,
+        late: bool | None = None,
     ) -> list[dict[str, t.Any]]:
-        """The clicks the sandbox serves for a date.
+        """The clicks the sandbox serves for a date: every field of every click.
 
         Args:
             day: The date.
             params: The export's filters (brands: ProgramId is the program).
             brand: Through the brand API.
+            api_version: The version the requests got (their ``IR-Version`` pin; None: the
+                account's, i.e. ``config.api_version`` for partners, minus 2 for brands).
+            as_of: Served by a run starting then (clock seconds or a datetime): with the
+                late clicks when the run starts late enough (``config.late_after``).
+            late: With (True) or without (False) the late clicks; wins over ``as_of``.
+                Neither given: without.
 
         Returns:
-            The raw clicks.
+            The clicks, in that version's shape, as a correct client loads them from the
+            result (hostile modes that change the clicks served are applied: see
+            ``hostile.hostile_truth``).
         """
-        return self.config.factory.clicks(day, params or {}, brand=brand)
+        config = self.config
+        version = api_version if api_version is not None else account_version(config, brand=brand)
+        extra = 0
+        if late is not None:
+            extra = config.late_clicks if late else 0
+        elif as_of is not None:
+            moment = as_of.timestamp() if isinstance(as_of, dt.datetime) else as_of
+            extra = late_included(config, day, moment)
+        clicks = day_clicks(config.factory, day, params or {}, brand=brand, version=version,
+                            late=extra)  # fmt: skip
+        return hostile_truth(clicks, config, day) if config.hostile else clicks
+
+    def calls_report(self) -> dict[str, t.Any]:
+        """The calls served per endpoint, and the repeats (also ``GET /_sandbox/calls``).
+
+        Returns:
+            See ``report.CallsReport.report``.
+        """
+        with self.lock:
+            calls = dict(self.traffic.calls)
+        return self.calls_seen.report(calls)
 
     def today(self) -> dt.date:
         """The sandbox's current UTC date.
@@ -203,7 +247,8 @@ class Sandbox:
         """Requests served for an endpoint.
 
         Args:
-            name: ClickExport, JobStatus, JobList, Download, Replay or SignedDownload.
+            name: ClickExport, JobStatus, JobList, Download, Replay, SignedDownload or
+                CompanyInformation.
 
         Returns:
             The count.

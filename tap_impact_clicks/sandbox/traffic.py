@@ -1,8 +1,17 @@
-"""Traffic: requests counted per endpoint and per hour, the rate-limit headers, clicks served."""
+"""Traffic: requests counted per endpoint and per hour, the rate-limit headers, clicks served.
+
+Rate-limit headers come in the style ``SandboxConfig.rate_headers`` names: ``documented``
+(partner ``X-RateLimit-Limit-hour``, ``X-RateLimit-Remaining-hour``, ``RateLimit-Reset`` in
+seconds; brand ``X-RateLimit-Limit``, ``X-RateLimit-Remaining``, ``X-RateLimit-Reset`` as a
+timestamp) or ``live`` (both families, lower case, the reset in seconds, as a live partner
+account sent them). The ``headers`` hostile mode puts absurd values over them.
+"""
 
 from __future__ import annotations
 
 import typing as t
+
+from tap_impact_clicks.sandbox.kinds import HOSTILE_HEADERS, RETRY_HEADERS
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -33,6 +42,8 @@ class Traffic:
         self.served_clicks: dict[str, int] = {}
         #: Signed-URL fetches that carried credentials.
         self.credential_leaks = 0
+        #: 429s served by the headers mode's Retry-After variants.
+        self.hostile_429s = 0
 
     def arrive(self) -> int:
         """Count a request against its hour.
@@ -84,6 +95,21 @@ class Traffic:
         with self.lock:
             self.credential_leaks += 1
 
+    def take_hostile_429(self) -> bool:
+        """Whether this request gets the headers mode's 429 (a Retry-After variant).
+
+        Returns:
+            True for the first ``hostile_429s`` requests (every request when that is 0).
+        """
+        config = self.config
+        if "headers" not in config.hostile or config.hostile_headers not in RETRY_HEADERS:
+            return False
+        with self.lock:
+            if config.hostile_429s and self.hostile_429s >= config.hostile_429s:
+                return False
+            self.hostile_429s += 1
+        return True
+
     def rate_headers(self, *, brand: bool) -> dict[str, str]:
         """The hourly rate-limit headers of an answer.
 
@@ -96,15 +122,30 @@ class Traffic:
         limit = self.config.hourly_limit
         now = self.config.clock()
         hour = int(now // 3600)
-        used = self.hour_calls.get(hour, 0)
-        if brand:
-            return {
+        remaining = str(max(0, limit - self.hour_calls.get(hour, 0)))
+        reset = str(int((hour + 1) * 3600 - now))
+        if self.config.rate_headers == "live":
+            headers = {
+                "x-ratelimit-limit-hour": str(limit),
+                "x-ratelimit-remaining-hour": remaining,
+                "x-ratelimit-limit": str(limit),
+                "x-ratelimit-remaining": remaining,
+                "x-ratelimit-reset": reset,
+            }
+        elif brand:
+            headers = {
                 "X-RateLimit-Limit": str(limit),
-                "X-RateLimit-Remaining": str(max(0, limit - used)),
+                "X-RateLimit-Remaining": remaining,
                 "X-RateLimit-Reset": str((hour + 1) * 3600),
             }
-        return {
-            "X-RateLimit-Limit-hour": str(limit),
-            "X-RateLimit-Remaining-hour": str(max(0, limit - used)),
-            "RateLimit-Reset": str(int((hour + 1) * 3600 - now)),
-        }
+        else:
+            headers = {
+                "X-RateLimit-Limit-hour": str(limit),
+                "X-RateLimit-Remaining-hour": remaining,
+                "RateLimit-Reset": reset,
+            }
+        if "headers" in self.config.hostile:
+            absurd = HOSTILE_HEADERS[self.config.hostile_headers]
+            lower = {name.lower() for name in absurd}
+            headers = {k: v for k, v in headers.items() if k.lower() not in lower} | absurd
+        return headers
