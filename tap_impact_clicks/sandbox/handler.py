@@ -8,6 +8,7 @@ trickled, gzip bombs). The endpoints themselves are in ``endpoints``. ``GET /_sa
 
 from __future__ import annotations
 
+import email.utils
 import json
 import socket
 import typing as t
@@ -54,6 +55,19 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: t.Any) -> None:  # noqa: A002, ANN401
         """Stay quiet: the sandbox serves tests and demos."""
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header on the sandbox's clock (simulated in tests), as job dates are.
+
+        Args:
+            timestamp: A moment (None: now, on the sandbox's clock).
+
+        Returns:
+            An HTTP date.
+        """
+        return email.utils.formatdate(
+            self.box.config.clock() if timestamp is None else timestamp, usegmt=True
+        )
 
     # -- answers -------------------------------------------------------------------------
 
