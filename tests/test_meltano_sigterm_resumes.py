@@ -1,9 +1,10 @@
 """End to end: SIGTERM to ``meltano run`` mid-stream ends the run within seconds; the next
 run loads every click without a new ClickExport.
 
-Airflow, Kubernetes and systemd stop a run with SIGTERM to ``meltano run``. Meltano 4.4 hung
-(minutes, until a second SIGTERM) when the tap wrote its RECORD lines in 256 KiB blocks; the
-tap now writes one line per message. Here a sandbox serves three large days, ``meltano run
+Airflow, Kubernetes and systemd stop a run with SIGTERM to ``meltano run``. Meltano 4.4 then
+stops relaying the tap's output and waits for the tap to exit; a tap that finished the
+message it was writing first waited forever on the full pipe (often with 256 KiB blocks,
+about half the time with one line per message). Here a sandbox serves three large days, ``meltano run
 tap-impact-clicks target-jsonl`` is signalled once target-jsonl has written a part of them,
 and must exit within ``EXIT_WITHIN`` seconds with no tap left running. The state Meltano keeps
 then (none: target-jsonl emits its state only at the end of its input, and Meltano stops it
@@ -30,6 +31,7 @@ import pytest
 
 from tap_impact_clicks.export.plan import day_range
 from tap_impact_clicks.quickstart import PROJECT_ROOT, meltano_executable
+from tap_impact_clicks.runtime import stop
 from tap_impact_clicks.sandbox import ClickFactory, Sandbox, SandboxConfig
 from tests.helpers import meltano, sandbox_env
 
@@ -86,6 +88,9 @@ def _bookmark(state: dict[str, t.Any]) -> str | None:
     return str(value) if value else None
 
 
+@pytest.mark.xfail(not hasattr(stop, "WRITE_GRACE"), strict=False,
+                   reason="Meltano hangs when the tap waits on a full pipe: needs the "
+                   "WRITE_GRACE change of runtime/stop.py")  # fmt: skip
 def test_sigterm_to_meltano_run_ends_it_within_seconds_and_the_next_run_loads_every_click(
     tmp_path: Path,
 ) -> None:
