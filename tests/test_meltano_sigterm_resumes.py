@@ -4,8 +4,9 @@ run loads every click without a new ClickExport.
 Airflow, Kubernetes and systemd stop a run with SIGTERM to ``meltano run``. Meltano 4.4 then
 stops relaying the tap's output and waits for the tap to exit; a tap that finished the
 message it was writing first waited forever on the full pipe (often with 256 KiB blocks,
-about half the time with one line per message). Here a sandbox serves three large days, ``meltano run
-tap-impact-clicks target-jsonl`` is signalled once target-jsonl has written a part of them,
+about half the time with one line per message). Here a sandbox serves three large days,
+``meltano run tap-impact-clicks target-jsonl`` is signalled once target-jsonl has written a
+part of them,
 and must exit within ``EXIT_WITHIN`` seconds with no tap left running. The state Meltano keeps
 then (none: target-jsonl emits its state only at the end of its input, and Meltano stops it
 too) never covers a day not wholly loaded; the next run resumes from it and loads every
@@ -22,6 +23,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 import typing as t
 import uuid
@@ -135,7 +137,7 @@ def test_sigterm_to_meltano_run_ends_it_within_seconds_and_the_next_run_loads_ev
                     proc.kill()
                     proc.wait()
         log_text = (tmp_path / "stopped-run.log").read_text(errors="replace")
-        print(f"meltano exited {code} {seconds:.2f} s after SIGTERM ({lines} lines loaded)")
+        sys.stderr.write(f"meltano exited {code} {seconds:.2f} s after SIGTERM ({lines} lines)\n")
         assert seconds <= EXIT_WITHIN, f"meltano took {seconds:.1f} s to exit:\n{log_text[-3000:]}"
         assert code != 0
         assert "stopped by SIGTERM" in log_text, "the tap stopped on the signal"
@@ -145,7 +147,7 @@ def test_sigterm_to_meltano_run_ends_it_within_seconds_and_the_next_run_loads_ev
         # What Meltano kept: never a bookmark past a day not wholly loaded.
         kept = json.loads(meltano(["--environment=sandbox", "state", "get", state_id],
                                   env).stdout or "{}")  # fmt: skip
-        print(f"state kept after the stop: {json.dumps(kept)[:300]}")
+        sys.stderr.write(f"state kept after the stop: {json.dumps(kept)[:300]}\n")
         loaded = _loaded(out / "clicks.jsonl")
         bookmark = _bookmark(kept)
         for day in days:
