@@ -2,15 +2,18 @@
 run loads every click without a new ClickExport.
 
 Airflow, Kubernetes and systemd stop a run with SIGTERM to ``meltano run``. Meltano 4.4 then
-stops relaying the tap's output and waits for the tap to exit; a tap that finished the
-message it was writing first waited forever on the full pipe (often with 256 KiB blocks,
-about half the time with one line per message). Here a sandbox serves three large days,
-``meltano run tap-impact-clicks target-jsonl`` is signalled once target-jsonl has written a
-part of them,
-and must exit within ``EXIT_WITHIN`` seconds with no tap left running. The state Meltano keeps
-then (none: target-jsonl emits its state only at the end of its input, and Meltano stops it
-too) never covers a day not wholly loaded; the next run resumes from it and loads every
-click of the three days, reusing the stopped run's export jobs through the job ledger.
+sends SIGTERM to both plugins, stops relaying the tap's output once the target is gone, and
+waits for the tap to exit. Here a sandbox serves three large days, ``meltano run
+tap-impact-clicks target-jsonl`` is signalled once target-jsonl has written a part of them,
+and must exit within ``EXIT_WITHIN`` seconds with no plugin left running. A tap still running
+then fails the test (a tap that finished the message it was writing first waited forever on
+the full pipe). Meltano alone still running is Meltano 4.4's own hang (:func:`_stop`): the
+test ends it with a second SIGTERM, checks the rest all the same, and is marked xfail.
+
+The state Meltano keeps after the stop (none: target-jsonl emits its state only at the end
+of its input, and it is stopped too) never covers a day not wholly loaded; the next run
+resumes from it and loads every click of the three days, reusing the stopped run's export
+jobs through the job ledger.
 
 ``SIGTERM_E2E_CLICKS_PER_DAY`` sets the size of a day (default 50,000, for CI's time; the
 issue's trials used 300,000).
@@ -60,11 +63,42 @@ def _lines_at_least(path: Path, wanted: int, proc: subprocess.Popen[bytes], limi
     return lines
 
 
-def _taps_running(api_url: str) -> list[int]:
-    """Processes of this test's runs still alive (their environment names the sandbox)."""
+#: Meltano still running, no plugin left: its own hang.
+MELTANO_ALONE = "meltano hung with no plugin left running"
+
+
+def _stop(proc: subprocess.Popen[bytes], api_url: str) -> str:
+    """Wait for meltano to exit after SIGTERM; "" when it did within EXIT_WITHIN seconds.
+
+    Meltano 4.4 stops relaying the tap's output once the target's stdin breaks, then awaits
+    the tap's exit, which asyncio reports only once the tap's stdout is read to its end:
+    when its buffer of the tap's output was full (the target the slower), nothing reads it
+    and meltano waits forever, with both plugins gone. A second SIGTERM ends it then.
+    """
+    try:
+        proc.wait(timeout=EXIT_WITHIN)
+    except subprocess.TimeoutExpired:
+        pass
+    else:
+        return ""
+    alive = _plugins_running(api_url, proc.pid)
+    hung = MELTANO_ALONE if not alive else f"plugin(s) {alive} still running"
+    proc.send_signal(signal.SIGTERM)  # what an operator does next
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for pid in _plugins_running(api_url, proc.pid):
+        os.kill(pid, signal.SIGKILL)
+    return hung
+
+
+def _plugins_running(api_url: str, meltano_pid: int) -> list[int]:
+    """This test's plugin processes still alive (their environment names the sandbox)."""
     found = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+        if not entry.name.isdigit() or int(entry.name) in {os.getpid(), meltano_pid}:
             continue
         try:
             environ = (entry / "environ").read_bytes()
@@ -128,21 +162,22 @@ def test_sigterm_to_meltano_run_ends_it_within_seconds_and_the_next_run_loads_ev
                 lines = _lines_at_least(out / "clicks.jsonl", SIGNAL_AT, proc, 300)
                 assert proc.poll() is None, "the run ended before the signal"
                 assert lines >= SIGNAL_AT
+                stop_at = time.monotonic()
                 proc.send_signal(signal.SIGTERM)
-                signalled = time.monotonic()
-                code = proc.wait(timeout=120)
-                seconds = time.monotonic() - signalled
+                hung = _stop(proc, box.url)
+                seconds = time.monotonic() - stop_at
             finally:
                 if proc.poll() is None:
                     proc.kill()
                     proc.wait()
         log_text = (tmp_path / "stopped-run.log").read_text(errors="replace")
-        sys.stderr.write(f"meltano exited {code} {seconds:.2f} s after SIGTERM ({lines} lines)\n")
-        assert seconds <= EXIT_WITHIN, f"meltano took {seconds:.1f} s to exit:\n{log_text[-3000:]}"
-        assert code != 0
+        sys.stderr.write(f"meltano exited {proc.returncode} {seconds:.2f} s after SIGTERM "
+                         f"({lines} lines; {hung or 'no hang'})\n")  # fmt: skip
+        assert not hung or hung == MELTANO_ALONE, f"{hung}:\n{log_text[-3000:]}"
+        assert proc.returncode != 0
         assert "stopped by SIGTERM" in log_text, "the tap stopped on the signal"
         time.sleep(1)
-        assert _taps_running(box.url) == [], "a plugin outlived meltano"
+        assert _plugins_running(box.url, proc.pid) == [], "a plugin outlived meltano"
 
         # What Meltano kept: never a bookmark past a day not wholly loaded.
         kept = json.loads(meltano(["--environment=sandbox", "state", "get", state_id],
@@ -165,3 +200,5 @@ def test_sigterm_to_meltano_run_ends_it_within_seconds_and_the_next_run_loads_ev
         final = json.loads(meltano(["--environment=sandbox", "state", "get", state_id],
                                    env).stdout)  # fmt: skip
         assert _bookmark(final) == days[-1].isoformat()
+    if hung:
+        pytest.xfail(f"{hung} (Meltano 4.4's own hang: see _stop); the resumed run loaded all")
