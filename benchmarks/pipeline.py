@@ -7,7 +7,9 @@
 For each target, one large day (the sandbox in this process, pages cached) goes through
 ``tap | target`` and through ``cat <the tap's recorded output> | target``, runs taken in turn
 (alternating which goes first); the ratio of the medians says how much the tap slows the
-pipeline down (goal <= 1.15 x: the tap is never the pipeline's bottleneck). The targets are
+pipeline down (goal <= 1.15 x: the tap is never the pipeline's bottleneck). Each process's
+own CPU seconds (``os.wait4``) say it without the machine's noise: a tap that spends less CPU
+than its target is not the bottleneck wherever each has a core. The targets are
 target-jsonl, target-duckdb (with duckdb 1.2.2: 0.8 with duckdb >= 1.3 drops the first row of
 every batch) and, where PostgreSQL's server programs are installed (a throwaway server on a
 loopback port, :mod:`pgserver`), target-postgres in RECORD mode and in BATCH mode (the tap's
@@ -20,7 +22,9 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -115,8 +119,17 @@ class Leg:
             self.pg.sql(f"drop schema if exists bench_{run} cascade")
 
 
-def pipe(upstream: list[str], target: list[str], log: Path) -> float:
-    """Run ``upstream | target``; the wall seconds until both ended.
+@dataclass
+class Timing:
+    """One pipeline run: wall seconds, and each process's own CPU seconds."""
+
+    wall: float
+    source_cpu: float
+    target_cpu: float
+
+
+def pipe(upstream: list[str], target: list[str], log: Path) -> Timing:
+    """Run ``upstream | target`` until both ended.
 
     Args:
         upstream: The producing command.
@@ -124,7 +137,7 @@ def pipe(upstream: list[str], target: list[str], log: Path) -> float:
         log: Where both write their stderr.
 
     Returns:
-        Seconds.
+        The timing.
     """
     with log.open("ab") as err:
         start = time.perf_counter()
@@ -132,15 +145,23 @@ def pipe(upstream: list[str], target: list[str], log: Path) -> float:
         down = subprocess.Popen(target, stdin=up.stdout, stdout=subprocess.DEVNULL, stderr=err)
         assert up.stdout is not None
         up.stdout.close()
-        codes = down.wait(), up.wait()
+        cpu, codes = [], []
+        for proc in (up, down):
+            _, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            cpu.append(usage.ru_utime + usage.ru_stime)
+            codes.append(proc.returncode)
         wall = time.perf_counter() - start
     if any(codes):
         sys.exit(f"failed ({codes}): {upstream[0]} | {target[0]}; see {log}")
-    return wall
+    return Timing(wall, cpu[0], cpu[1])
 
 
-def measure(clicks: int, runs: int, targets: list[str]) -> list[tuple[Leg, float, float]]:
-    """Every leg's median seconds: (leg, tap | target, cat | target).
+Found = tuple[Leg, Timing, Timing]
+
+
+def measure(clicks: int, runs: int, targets: list[str]) -> list[Found]:
+    """Every leg's medians: (leg, tap | target, cat | target).
 
     Args:
         clicks: Clicks of the day.
@@ -156,61 +177,70 @@ def measure(clicks: int, runs: int, targets: list[str]) -> list[tuple[Leg, float
                                cache_pages=True, redirect_downloads=False,
                                hourly_limit=1_000_000, daily_limit=1_000)  # fmt: skip
     result = []
-    with Sandbox(box_config) as box, pgserver.server() as pg:
-        configs, recorded = {}, {}
-        for mode in (False, True):
-            extra: dict[str, object] = {}
-            if mode:
-                extra["batch_config"] = {
-                    "encoding": {"format": "jsonl", "compression": "gzip"},
-                    "storage": {"root": f"file://{work / 'batches'}"}, "batch_size": BATCH_SIZE,
-                }  # fmt: skip
-            path = work / f"tap-{'batch' if mode else 'record'}.json"
-            path.write_text(json.dumps(tap_config(box, **extra)))
-            configs[mode] = [TAP, "--config", str(path)]
-            # The tap's output, recorded once (its batch files are kept for the cat runs).
-            recorded[mode] = work / f"recorded-{'batch' if mode else 'record'}.jsonl"
-            with recorded[mode].open("wb") as out:
-                subprocess.run(configs[mode], stdout=out, stderr=subprocess.DEVNULL, check=True)
-            if mode:
-                (work / "batches").rename(work / "recorded-batches")
-                text = (
-                    recorded[mode]
-                    .read_text()
-                    .replace(str(work / "batches"), str(work / "recorded-batches"))
-                )
-                recorded[mode].write_text(text)
-        legs = [Leg(name, name, work) for name in ("target-jsonl", "target-duckdb")
-                if name in targets]  # fmt: skip
-        if pg is not None and "target-postgres" in targets:
-            postgres = "target-postgres"
-            legs += [Leg(f"{postgres}, RECORD mode", postgres, work, pg=pg),
-                     Leg(f"{postgres}, BATCH mode", postgres, work, pg=pg, batch=True)]  # fmt: skip
-        for leg in legs:
-            program = target_program(leg.target)
-            times: dict[str, list[float]] = {"tap": [], "cat": []}
-            for run in range(runs):
-                order = ("tap", "cat") if run % 2 == 0 else ("cat", "tap")
-                for source in order:
-                    config = work / "target.json"
-                    config.write_text(json.dumps(leg.config(run)))
-                    upstream = configs[leg.batch] if source == "tap" else [
-                        "cat", str(recorded[leg.batch])]  # fmt: skip
-                    times[source].append(pipe(upstream, [str(program), "--config", str(config)],
-                                              log))  # fmt: skip
-                    count = leg.loaded(run)
-                    if count != clicks:
-                        sys.exit(f"{leg.label}, {source}: loaded {count} of {clicks} clicks")
-                    leg.reset(run)
-                    shutil.rmtree(work / "batches", ignore_errors=True)
-                print(f"{leg.label} run {run + 1}: tap {times['tap'][-1]:.1f} s, "
-                      f"cat {times['cat'][-1]:.1f} s", file=sys.stderr, flush=True)  # fmt: skip
-            result.append((leg, statistics.median(times["tap"]), statistics.median(times["cat"])))
-    shutil.rmtree(work, ignore_errors=True)
+    try:
+        with Sandbox(box_config) as box, pgserver.server() as pg:
+            configs, recorded = {}, {}
+            for mode in (False, True):
+                extra: dict[str, object] = {}
+                if mode:
+                    extra["batch_config"] = {
+                        "encoding": {"format": "jsonl", "compression": "gzip"},
+                        "storage": {"root": f"file://{work / 'batches'}"}, "batch_size": BATCH_SIZE,
+                    }  # fmt: skip
+                path = work / f"tap-{'batch' if mode else 'record'}.json"
+                path.write_text(json.dumps(tap_config(box, **extra)))
+                configs[mode] = [TAP, "--config", str(path)]
+                # The tap's output, recorded once (its batch files are kept for the cat runs).
+                recorded[mode] = work / f"recorded-{'batch' if mode else 'record'}.jsonl"
+                with recorded[mode].open("wb") as out:
+                    subprocess.run(configs[mode], stdout=out, stderr=subprocess.DEVNULL, check=True)
+                if mode:
+                    (work / "batches").rename(work / "recorded-batches")
+                    text = (
+                        recorded[mode]
+                        .read_text()
+                        .replace(str(work / "batches"), str(work / "recorded-batches"))
+                    )
+                    recorded[mode].write_text(text)
+            legs = [Leg(name, name, work) for name in ("target-jsonl", "target-duckdb")
+                    if name in targets]  # fmt: skip
+            if pg is not None and "target-postgres" in targets:
+                pg_leg = "target-postgres"
+                legs += [Leg(f"{pg_leg}, RECORD mode", pg_leg, work, pg=pg),
+                         Leg(f"{pg_leg}, BATCH mode", pg_leg, work, pg=pg, batch=True)]  # fmt: skip
+            for leg in legs:
+                program = target_program(leg.target)
+                times: dict[str, list[Timing]] = {"tap": [], "cat": []}
+                for run in range(runs):
+                    order = ("tap", "cat") if run % 2 == 0 else ("cat", "tap")
+                    for source in order:
+                        config = work / "target.json"
+                        config.write_text(json.dumps(leg.config(run)))
+                        upstream = configs[leg.batch] if source == "tap" else [
+                            "cat", str(recorded[leg.batch])]  # fmt: skip
+                        times[source].append(pipe(upstream, [str(program), "--config", str(config)],
+                                                  log))  # fmt: skip
+                        count = leg.loaded(run)
+                        if count != clicks:
+                            sys.exit(f"{leg.label}, {source}: loaded {count} of {clicks} clicks")
+                        leg.reset(run)
+                        shutil.rmtree(work / "batches", ignore_errors=True)
+                    tap, cat = times["tap"][-1], times["cat"][-1]
+                    print(f"{leg.label} run {run + 1}: tap {tap}, cat {cat}", file=sys.stderr,
+                          flush=True)  # fmt: skip
+                result.append((leg, _median(times["tap"]), _median(times["cat"])))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     return result
 
 
-def rows(found: list[tuple[Leg, float, float]], clicks: int, runs: int) -> list[Row]:
+def _median(timings: list[Timing]) -> Timing:
+    return Timing(statistics.median(t.wall for t in timings),
+                  statistics.median(t.source_cpu for t in timings),
+                  statistics.median(t.target_cpu for t in timings))  # fmt: skip
+
+
+def rows(found: list[Found], clicks: int, runs: int) -> list[Row]:
     """The table rows, one per leg.
 
     Args:
@@ -225,7 +255,11 @@ def rows(found: list[tuple[Leg, float, float]], clicks: int, runs: int) -> list[
     for leg, tap, cat in found:
         name = (f"Pipeline, day of {clicks} clicks, {leg.label}: tap \\| target vs "
                 f"cat \\| target (medians of {runs})")  # fmt: skip
-        out.append((name, f"{tap:.1f} s vs {cat:.1f} s = {tap / cat:.2f} x", "<= 1.15 x"))
+        out.append((name, f"{tap.wall:.1f} s vs {cat.wall:.1f} s = {tap.wall / cat.wall:.2f} x",
+                    "<= 1.15 x"))  # fmt: skip
+        cpu = (f"{tap.source_cpu:.1f} s / {tap.target_cpu:.1f} s = "
+               f"{tap.source_cpu / tap.target_cpu:.2f} x")  # fmt: skip
+        out.append((f"CPU in tap \\| {leg.label}: tap / target", cpu, "< 1 x"))
     return out
 
 
@@ -240,7 +274,12 @@ def main() -> None:
     clicks = args.clicks or (30_000 if args.quick else 300_000)
     runs = args.runs or (2 if args.quick else 3)
     logging.disable(logging.WARNING)
-    found = measure(clicks, runs, args.targets)
+    # SIGTERM: clean up as Ctrl-C does (the PostgreSQL server, the work directory).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        found = measure(clicks, runs, args.targets)
+    except KeyboardInterrupt:
+        sys.exit("interrupted")
     print("| measure | result | target |")
     print("|---|---|---|")
     for name, value, target in rows(found, clicks, runs):
