@@ -40,14 +40,18 @@ PROGRESS_EVERY = 30.0
 
 @dataclass
 class Freshness:
-    """What a completion must show to be a replay's own rather than an earlier one."""
+    """What an answer must show to be a same-id replay's own rather than an earlier run's."""
 
     #: The ``CompletedDate`` seen before the replay (None: none was seen).
     completed_before: dt.datetime | None
+    #: The ``FailedDate``/``CancelledDate`` seen before the replay (None: none was seen).
+    failed_before: dt.datetime | None = None
     #: The server's time of the Replay answer (its ``Date`` header), when known.
     replayed_at: dt.datetime | None = None
     #: A status other than COMPLETED was seen since the replay.
     left_completed: bool = False
+    #: QUEUED, RUNNING or ERROR was seen since the replay: the replay's run has begun.
+    ran: bool = False
 
     def note(self, info: JobInfo) -> None:
         """Take a poll's answer into account.
@@ -57,6 +61,8 @@ class Freshness:
         """
         if info.status != COMPLETED:
             self.left_completed = True
+        if info.status in WAITING:
+            self.ran = True
 
     def accepts(self, info: JobInfo) -> bool:
         """Whether a COMPLETED answer is the replay's own completion.
@@ -67,14 +73,20 @@ class Freshness:
         Returns:
             True when it completed after the replay.
         """
-        if self.left_completed:
-            return True
-        done = info.completed_at
-        if done is None:
-            return False
-        if self.completed_before is not None:
-            return done > self.completed_before
-        return self.replayed_at is not None and done >= self.replayed_at
+        return self.left_completed or _later(
+            info.completed_at, self.completed_before, self.replayed_at
+        )
+
+    def failed_anew(self, info: JobInfo) -> bool:
+        """Whether a FAILED or CANCELLED answer is the replay's own failure.
+
+        Args:
+            info: The job, FAILED or CANCELLED.
+
+        Returns:
+            True when it failed after the replay.
+        """
+        return self.ran or _later(info.ended_at, self.failed_before, self.replayed_at)
 
     @property
     def after(self) -> dt.datetime | None:
@@ -85,6 +97,17 @@ class Freshness:
             COMPLETED) or nothing is known.
         """
         return None if self.left_completed else (self.completed_before or self.replayed_at)
+
+
+def _later(
+    moment: dt.datetime | None, before: dt.datetime | None, replayed: dt.datetime | None
+) -> bool:
+    """Whether a job date is after the one seen before the replay (or the replay itself)."""
+    if moment is None:
+        return False
+    if before is not None:
+        return moment > before
+    return replayed is not None and moment >= replayed
 
 
 @dataclass
@@ -199,24 +222,28 @@ class JobWaiter:
             _note_status(job, info)
             if self._done(job, info):
                 return
-            if info.status in REPLAYABLE:
-                if job.replays >= 1:  # one replay per job per run
-                    msg = (
-                        f"{job.day}: export job {job.job_id} is {info.status} again after a "
-                        f"replay{_reason(info)}; giving the day up (its id stays in the state: "
-                        "the next run replays it again)"
-                    )
-                    raise JobError(msg)
-                logger.warning("Export job %s (%s) is %s%s; replaying it once.",
-                               job.job_id, job.day, info.status, _reason(info))  # fmt: skip
-                self.replay(job, info)
+            if info.status in REPLAYABLE and (job.fresh is None or job.fresh.failed_anew(info)):
+                self._failed(job, info)
                 continue
-            if info.status not in WAITING | {COMPLETED}:
+            if info.status not in WAITING | REPLAYABLE | {COMPLETED}:
                 logger.warning("Export job %s (%s) has an unknown status %r; still waiting.",
                                job.job_id, job.day, info.status)  # fmt: skip
             if clock.monotonic() >= job.deadline:
                 self._timed_out(job, info)
             job.schedule.after_poll(info.percent, info.status)
+
+    def _failed(self, job: TrackedJob, info: JobInfo) -> None:
+        """A FAILED or CANCELLED job is replayed once; again after its replay, the day stops."""
+        if job.replays >= 1:  # one replay per job per run
+            msg = (
+                f"{job.day}: export job {job.job_id} is {info.status} again after a "
+                f"replay{_reason(info)}; giving the day up (its id stays in the state: "
+                "the next run replays it again)"
+            )
+            raise JobError(msg)
+        logger.warning("Export job %s (%s) is %s%s; replaying it once.",
+                       job.job_id, job.day, info.status, _reason(info))  # fmt: skip
+        self.replay(job, info)
 
     def _done(self, job: TrackedJob, info: JobInfo) -> bool:
         if job.fresh is not None:
@@ -253,6 +280,7 @@ class JobWaiter:
         else:
             job.fresh = Freshness(
                 completed_before=seen.completed_at if seen is not None else None,
+                failed_before=seen.ended_at if seen is not None else None,
                 replayed_at=server_time,
                 left_completed=seen is not None and seen.status != COMPLETED,
             )

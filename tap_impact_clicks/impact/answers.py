@@ -203,6 +203,8 @@ class JobInfo:
     message: str | None = None
     completed_at: dt.datetime | None = None
     result_uri: str | None = None
+    #: When it last failed or was cancelled (``FailedDate``, ``CancelledDate``).
+    ended_at: dt.datetime | None = None
 
 
 def parse_job(body: object, response: requests.Response, what: str) -> JobInfo:
@@ -240,6 +242,7 @@ def parse_job(body: object, response: requests.Response, what: str) -> JobInfo:
         else None,
         completed_at=moment(body.get("CompletedDate")),
         result_uri=uri if isinstance(uri, str) and uri.startswith("/") else None,
+        ended_at=moment(body.get("FailedDate")) or moment(body.get("CancelledDate")),
     )
 
 

@@ -335,7 +335,7 @@ class ImpactClient:
     ) -> bodies.ResultBody | answers.JobInfo:
         path = result_uri or self.paths.download(job_id)
         params: dict[str, t.Any] = {"Page": page} if page > 1 else {}
-        what = f"page {page} of the result of job {job_id}"
+        what = f"page {page} of job {job_id}"
         response = self._send(Endpoint.DOWNLOAD, "GET", path, params=params)
         if response.status_code in _REDIRECTS:
             followed = self._follow(response, job_id, page)
@@ -353,11 +353,7 @@ class ImpactClient:
             response.close()
             msg = f"{what}: impact.com answered 200 with an HTML page, not the result"
             raise RetriableAPIError(msg, response)
-        limit_mb = self._download_limit >> 20
-        return bodies.spool(
-            response, self._transport.timeout,
-            f"{what} (over download_limit_mb={limit_mb})", self._download_limit,
-        )  # fmt: skip
+        return bodies.spool(response, self._transport.timeout, what, self._download_limit)
 
     def _follow(
         self, response: requests.Response, job_id: str, page: int

@@ -126,6 +126,7 @@ class HourlyBudget:
         self._reserve = reserve
         self._remaining: int | None = None
         self._resets_at: float | None = None
+        _warned.clear()  # one line per header, per run
 
     def note(self, response: requests.Response) -> None:
         """Read an answer's rate-limit headers (the lowest remaining count of both families).

@@ -144,7 +144,11 @@ class DayReader:
     def _fetch(self, page: int) -> ResultBody:
         result = self._result
         while True:
-            body = self._client.download_page(result.job_id, page, result.result_uri)
+            try:
+                body = self._client.download_page(result.job_id, page, result.result_uri)
+            except DataError as exc:  # too large: say which day and page
+                msg = f"{self._where % page}: {exc}"
+                raise DataError(msg) from None
             if not isinstance(body, JobInfo):
                 return body
             self._wait_again(body)

@@ -42,6 +42,8 @@ UNREACHABLE_TRIES = 3
 CONNECT_TIMEOUT = 15.0
 #: The wait between those tries (seconds).
 UNREACHABLE_WAIT = 2.0
+#: Tries of a call whose answer arrives too slowly (a trickling server or proxy).
+SLOW_TRIES = 2
 #: An error answer's body is read this far (a small error object).
 ERROR_BODY_LIMIT = 64 << 10
 #: Shorter secrets are not masked inside log lines (they would mask ordinary words).
@@ -261,7 +263,11 @@ class ImpactHttpStream(DayBookmarks):
             self._counters.clear()
 
     def retrying(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
-        """Wrap a call in the SDK's retry decorator.
+        """Wrap a call in the SDK's retry decorator; a body that trickles is tried twice only.
+
+        A server that sends its answer too slowly (:class:`~tap_impact_clicks.impact.bodies.
+        SlowBodyError`) is given one more try, not the eight a dropped connection gets: each
+        try already waited ``request_timeout`` or more.
 
         Args:
             func: The call.
@@ -269,7 +275,20 @@ class ImpactHttpStream(DayBookmarks):
         Returns:
             The call, retried on transient failures.
         """
-        return self.request_decorator(func)
+        slow = 0
+
+        def once(*args: t.Any) -> t.Any:  # noqa: ANN401
+            nonlocal slow
+            try:
+                return func(*args)
+            except bodies.SlowBodyError as exc:
+                slow += 1
+                if slow >= SLOW_TRIES:
+                    msg = f"impact.com kept answering too slowly: {exc} ({slow} tries)"
+                    raise UnreachableError(msg) from None
+                raise
+
+        return self.request_decorator(once)
 
     @override
     def validate_response(self, response: requests.Response) -> None:
