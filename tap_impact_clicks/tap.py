@@ -100,6 +100,10 @@ class TapImpactClicks(SignalStops):
             with _quiet(self.logger):
                 super().__init__(config=merged, validate_config=False, **arguments)
         self._settings = self._checked_settings(errors, strict=validate_config)
+        if not isinstance(self._settings, SettingError):
+            for stream in self.streams.values():
+                if isinstance(stream, ClicksStream):
+                    stream.check_inputs()
         for line in warnings:
             self.logger.warning("%s", line)
         for line in errors:  # discovery only: a sync stopped at the first
@@ -233,7 +237,14 @@ def _merged(
 
 def _read(file: t.IO[str] | None, what: str) -> t.Any:  # noqa: ANN401
     """A ``--state`` or ``--catalog`` file's JSON, read once (a pipe is read once too)."""
-    return None if file is None else load_json_document(file.read(), f"{what}: {file.name}")
+    if file is None:
+        return None
+    try:
+        text = file.read()
+    except UnicodeDecodeError as exc:
+        msg = f"{what}: {file.name} is not UTF-8 text (byte {exc.start})"
+        raise SettingError(msg) from None
+    return load_json_document(text, f"{what}: {file.name}")
 
 
 @contextlib.contextmanager
