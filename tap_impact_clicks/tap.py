@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from singer_sdk.exceptions import ConfigValidationError
 from typing_extensions import override
 
-from tap_impact_clicks.export.state import incoming_state
 from tap_impact_clicks.runtime import stop
 from tap_impact_clicks.runtime.errors import SettingError
 from tap_impact_clicks.runtime.sdk_private import SignalStops
@@ -25,6 +24,7 @@ from tap_impact_clicks.settings.reading import (
     read_config_files,
     read_numbers,
 )
+from tap_impact_clicks.singer.state_file import incoming_state
 from tap_impact_clicks.singer.stream import ClicksStream
 from tap_impact_clicks.singer.writer import MessageWriter
 
@@ -100,10 +100,7 @@ class TapImpactClicks(SignalStops):
             with _quiet(self.logger):
                 super().__init__(config=merged, validate_config=False, **arguments)
         self._settings = self._checked_settings(errors, strict=validate_config)
-        if not isinstance(self._settings, SettingError):
-            for stream in self.streams.values():
-                if isinstance(stream, ClicksStream):
-                    stream.check_inputs()
+        self._check_inputs()
         for line in warnings:
             self.logger.warning("%s", line)
         for line in errors:  # discovery only: a sync stopped at the first
@@ -111,6 +108,13 @@ class TapImpactClicks(SignalStops):
         stop.set_finisher(self._write_last_state)
         if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM"):
             signal.signal(signal.SIGALRM, lambda _signum, _frame: stop.handle_alarm())
+
+    def _check_inputs(self) -> None:
+        """With usable settings, read the state and the job ledger before anything runs."""
+        if not isinstance(self._settings, SettingError):
+            for stream in self.streams.values():
+                if isinstance(stream, ClicksStream):
+                    stream.check_inputs()
 
     def _checked_settings(self, errors: list[str], *, strict: bool) -> Settings | SettingError:
         """The settings; or, for discovery, what is wrong with them (added to ``errors``)."""

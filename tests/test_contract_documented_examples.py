@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tap_impact_clicks.impact.answers import error_message, parse_job
+from tap_impact_clicks.impact.answers import error_message
+from tap_impact_clicks.impact.jobs import parse_job
 from tap_impact_clicks.impact.paths import AccountPaths
 from tap_impact_clicks.results.records import Normaliser, ensure_keys
 from tests.helpers import SID, base_config, run_tap

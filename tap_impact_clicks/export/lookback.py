@@ -17,7 +17,7 @@ import logging
 import typing as t
 
 from tap_impact_clicks.export.plan import ONE_DAY, local_today
-from tap_impact_clicks.export.polling import COMPLETED, REPLAYABLE
+from tap_impact_clicks.export.replays import COMPLETED, REPLAYABLE
 from tap_impact_clicks.export.state import DoneJob
 from tap_impact_clicks.runtime import clock
 from tap_impact_clicks.runtime.errors import ApiError, QuotaExhaustedError, naming

@@ -3,13 +3,9 @@
 Each job is polled on its own schedule (:mod:`.schedule`). QUEUED, RUNNING and ERROR are
 waited through (impact.com retries ERROR itself); FAILED or CANCELLED is replayed once.
 
-A Replay answers with a Job object, and the documents disagree on which: the agency Jobs API
-says a replay creates a new job with a new ``Id``; the brand example answers the same ``Id``
-still COMPLETED. So the tap follows the job the answer names, and when that is the same job,
-takes a completion only if it is later than the replay (:class:`Freshness`): a
-``CompletedDate`` after the one seen before the replay (or after the replay's own time), or
-a status that left COMPLETED and came back. Past ``job_timeout`` the day is given up with an
-error naming it; the job id stays in the state.
+A Replay's answer names the job to follow: a new job is followed under its new id; the same
+job is followed until it shows a completion later than the replay (:mod:`.replays`). Past
+``job_timeout`` the day is given up with an error naming it; the job id stays in the state.
 """
 
 from __future__ import annotations
@@ -18,6 +14,7 @@ import logging
 import typing as t
 from dataclasses import dataclass, field
 
+from tap_impact_clicks.export.replays import COMPLETED, REPLAYABLE, WAITING, Freshness
 from tap_impact_clicks.export.schedule import PollSchedule
 from tap_impact_clicks.runtime import clock
 from tap_impact_clicks.runtime.errors import JobError
@@ -26,88 +23,13 @@ if t.TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Callable
 
-    from tap_impact_clicks.impact.answers import JobInfo
     from tap_impact_clicks.impact.client import ImpactClient
+    from tap_impact_clicks.impact.jobs import JobInfo
 
 logger = logging.getLogger("tap-impact-clicks")
 
-WAITING = frozenset({"QUEUED", "RUNNING", "ERROR"})
-REPLAYABLE = frozenset({"FAILED", "CANCELLED"})
-COMPLETED = "COMPLETED"
 #: While waiting for a job, a progress line at least this often (seconds).
 PROGRESS_EVERY = 30.0
-
-
-@dataclass
-class Freshness:
-    """What an answer must show to be a same-id replay's own rather than an earlier run's."""
-
-    #: The ``CompletedDate`` seen before the replay (None: none was seen).
-    completed_before: dt.datetime | None
-    #: The ``FailedDate``/``CancelledDate`` seen before the replay (None: none was seen).
-    failed_before: dt.datetime | None = None
-    #: The server's time of the Replay answer (its ``Date`` header), when known.
-    replayed_at: dt.datetime | None = None
-    #: A status other than COMPLETED was seen since the replay.
-    left_completed: bool = False
-    #: QUEUED, RUNNING or ERROR was seen since the replay: the replay's run has begun.
-    ran: bool = False
-
-    def note(self, info: JobInfo) -> None:
-        """Take a poll's answer into account.
-
-        Args:
-            info: The job as a poll showed it.
-        """
-        if info.status != COMPLETED:
-            self.left_completed = True
-        if info.status in WAITING:
-            self.ran = True
-
-    def accepts(self, info: JobInfo) -> bool:
-        """Whether a COMPLETED answer is the replay's own completion.
-
-        Args:
-            info: The job, COMPLETED.
-
-        Returns:
-            True when it completed after the replay.
-        """
-        return self.left_completed or _later(
-            info.completed_at, self.completed_before, self.replayed_at
-        )
-
-    def failed_anew(self, info: JobInfo) -> bool:
-        """Whether a FAILED or CANCELLED answer is the replay's own failure.
-
-        Args:
-            info: The job, FAILED or CANCELLED.
-
-        Returns:
-            True when it failed after the replay.
-        """
-        return self.ran or _later(info.ended_at, self.failed_before, self.replayed_at)
-
-    @property
-    def after(self) -> dt.datetime | None:
-        """The moment a completion must come after, kept in the state for the next run.
-
-        Returns:
-            The moment; None when any completion will do (the status already left
-            COMPLETED) or nothing is known.
-        """
-        return None if self.left_completed else (self.completed_before or self.replayed_at)
-
-
-def _later(
-    moment: dt.datetime | None, before: dt.datetime | None, replayed: dt.datetime | None
-) -> bool:
-    """Whether a job date is after the one seen before the replay (or the replay itself)."""
-    if moment is None:
-        return False
-    if before is not None:
-        return moment > before
-    return replayed is not None and moment >= replayed
 
 
 @dataclass

@@ -18,7 +18,8 @@ from singer_sdk.exceptions import RetriableAPIError
 
 from tap_impact_clicks.export.lookback import LookbackRefresh
 from tap_impact_clicks.export.plan import day_range, last_ended_day, local_today
-from tap_impact_clicks.export.polling import Freshness, JobWaiter, TrackedJob
+from tap_impact_clicks.export.polling import JobWaiter, TrackedJob
+from tap_impact_clicks.export.replays import Freshness
 from tap_impact_clicks.export.state import DoneJob, PendingJob, SyncState
 from tap_impact_clicks.runtime import clock, stop
 from tap_impact_clicks.runtime.errors import (

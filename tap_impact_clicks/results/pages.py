@@ -18,9 +18,10 @@ import typing as t
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from tap_impact_clicks.impact.answers import JobInfo
+from tap_impact_clicks.impact.jobs import JobInfo
 from tap_impact_clicks.results.csv_clicks import CsvClicks, looks_like_csv_header
-from tap_impact_clicks.results.json_clicks import CorruptBodyError, JsonClicks, NoClickListError
+from tap_impact_clicks.results.json_clicks import JsonClicks, NoClickListError
+from tap_impact_clicks.results.json_values import CorruptBodyError
 from tap_impact_clicks.runtime.errors import DataError
 
 if t.TYPE_CHECKING:
