@@ -34,3 +34,4 @@ def test_the_connection_test_reports_the_shapes_it_saw(
     assert exports <= 1, "at most one export"
     for words in says:
         assert words in result.stderr, words
+    assert "Jobs list is not available" not in result.stderr, "the list's bounds were accepted"
