@@ -19,6 +19,7 @@ from tap_impact_clicks.runtime.sdk_private import SignalStops
 from tap_impact_clicks.settings import CONFIG_SCHEMA, Settings
 from tap_impact_clicks.settings.problems import capability_problems, describe, unknown_settings
 from tap_impact_clicks.settings.reading import (
+    LARGEST_FILE,
     environment_settings,
     load_json_document,
     read_config_files,
@@ -244,10 +245,15 @@ def _read(file: t.IO[str] | None, what: str) -> t.Any:  # noqa: ANN401
     if file is None:
         return None
     try:
-        text = file.read()
+        text = file.read(LARGEST_FILE + 1)
     except UnicodeDecodeError as exc:
         msg = f"{what}: {file.name} is not UTF-8 text (byte {exc.start})"
         raise SettingError(msg) from None
+    if len(text) > LARGEST_FILE:
+        msg = (
+            f"{what}: {file.name} is larger than {LARGEST_FILE >> 20} MiB, not a {what} of this tap"
+        )
+        raise SettingError(msg)
     return load_json_document(text, f"{what}: {file.name}")
 
 

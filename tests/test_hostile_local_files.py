@@ -80,6 +80,8 @@ def test_state_values_that_no_run_can_use_are_one_line(
         (b'{"bookmarks": {"clicks": {"replication_key_value": "\xff\xfe"}}}', "is not UTF-8"),
         (b"[1, 2]", "holds a JSON list, not an object"),
         (b'{"bookmarks": []}', "'bookmarks' is a JSON list"),
+        (b'{"bookmarks": {"clicks": {"jobs": {' + b'"3000-01-01": {"job_id": "J1"},' * 600_000
+         + b'"x": 1}}}}', "is larger than 16 MiB, not a state of this tap"),
     ],
 )  # fmt: skip
 def test_a_state_file_that_cannot_be_read_is_one_line(

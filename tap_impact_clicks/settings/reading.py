@@ -23,6 +23,9 @@ _NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?")
 _NUMERIC = frozenset({"number", "integer"})
 #: Variables with the tap's prefix that the SDK reads itself (not settings).
 _SDK_VARIABLES = frozenset({"loglevel"})
+#: The largest --config, --state or --catalog file read: a config or a catalog is a few KB, a
+#: state under 10 KB a partition; a larger file is none of them, and would take the memory.
+LARGEST_FILE = 16 << 20
 #: A value, and a file's path, are shown at most this long in messages.
 _SHOWN, _SHOWN_PATH = 80, 240
 
@@ -69,13 +72,17 @@ def read_config_files(paths: t.Iterable[str | os.PathLike[str]]) -> dict[str, t.
     for path in paths:
         name = str(path)[:_SHOWN_PATH]
         try:
-            data = Path(path).read_bytes()
+            with Path(path).open("rb") as handle:
+                data = handle.read(LARGEST_FILE + 1)
         except FileNotFoundError:
             msg = f"config: {name}: no such file"
             raise SettingError(msg) from None
         except OSError as exc:
             msg = f"config: {name}: {exc.strerror or 'cannot be read'}"
             raise SettingError(msg) from None
+        if len(data) > LARGEST_FILE:
+            msg = f"config: {name} is larger than {LARGEST_FILE >> 20} MiB"
+            raise SettingError(msg)
         document = load_json_document(data, f"config: {name}")
         if not isinstance(document, dict):
             msg = f"config: {name} holds a JSON {_kind(document)}, not an object"

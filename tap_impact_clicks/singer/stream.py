@@ -10,7 +10,6 @@ flow chooses (:meth:`ClicksStream.checkpoint`).
 
 from __future__ import annotations
 
-import copy
 import os
 import typing as t
 from functools import cached_property
@@ -117,7 +116,7 @@ class ClicksStream(ImpactHttpStream):
         filters = self.settings.filter_key()
         states = [(self.get_context_state(c), self.state_path(c)) for c in self.contexts()]
         for state, where in states:
-            SyncState(copy.deepcopy(state), filters, where)
+            SyncState(dict(state), filters, where)  # a shallow copy: it replaces, never edits
         ExportQuota(self.settings.daily_export_limit, states)
 
     def state_path(self, context: Context | None) -> str:
