@@ -110,7 +110,7 @@ def test_a_config_file_that_cannot_be_read_is_one_line(
     path = tmp_path / "odd.json"
     path.write_bytes(content)
     command = [str(Path(sys.executable).with_name("tap-impact-clicks")), "--config", str(path)]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)  # noqa: S603
+    result = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     line = _one_line(result)
     assert says in line or "max_concurrent_jobs: must be at most" in line
@@ -142,7 +142,7 @@ def test_a_state_read_from_a_pipe_is_read_once(live_box: Sandbox, tmp_path: Path
                                              end_date="2026-03-04")))  # fmt: skip
     state = json.dumps({"bookmarks": {"clicks": {"replication_key_value": "2026-03-03"}}})
     tap = Path(sys.executable).with_name("tap-impact-clicks")
-    result = subprocess.run(  # noqa: S603
+    result = subprocess.run(
         ["bash", "-c", f"'{tap}' --config '{config}' --state <(echo '{state}')"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
