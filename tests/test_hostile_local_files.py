@@ -119,7 +119,7 @@ def test_a_config_file_that_cannot_be_read_is_one_line(
 @pytest.mark.parametrize(
     ("overrides", "says"),
     [
-        ({"api_url": "http://127.0.0.1:99999"}, "api_url: 'http://127.0.0.1:99999': Port out of range"),
+        ({"api_url": "http://127.0.0.1:99999"}, "api_url: 'http://127.0.0.1:99999': Port out"),
         ({"api_url": f"http://{'a' * 64}.example"}, "api_url: "),
         ({"api_url": "http://[::1"}, "api_url: 'http://[::1': Invalid IPv6 URL"),
         ({"request_timeout": 1e300}, "request_timeout: must be at most 86400"),
