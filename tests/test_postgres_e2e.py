@@ -22,6 +22,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import typing as t
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ import pytest
 
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tests.helpers import assert_no_secret, meltano, sandbox_env
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = pytest.mark.e2e
 
@@ -116,7 +120,7 @@ class Postgres:
 
 
 @pytest.fixture
-def postgres():
+def postgres() -> Iterator[Postgres]:
     bindir = postgres_bindir()
     if bindir is None:
         pytest.skip(
@@ -181,7 +185,9 @@ def _primary_key(pg: Postgres) -> list[str]:
     return [name for (name,) in rows]
 
 
-def test_meltano_run_loads_into_postgres_and_lookback_upserts(postgres, tmp_path):
+def test_meltano_run_loads_into_postgres_and_lookback_upserts(
+    postgres: Postgres, tmp_path: Path
+) -> None:
     pg = postgres
     today = dt.datetime.now(dt.timezone.utc).date()
     start = today - dt.timedelta(days=6)

@@ -7,19 +7,33 @@ import datetime as dt
 import json
 import subprocess
 import sys
+import typing as t
 from pathlib import Path
 
 import pytest
 
 from tap_impact_clicks.runtime.errors import DataError
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
-from tests.helpers import SID, TOKEN, assert_no_secret, base_config, days_of, run_cli, run_tap
+from tests.helpers import (
+    SID,
+    TOKEN,
+    MakeSandbox,
+    Run,
+    assert_no_secret,
+    base_config,
+    days_of,
+    run_cli,
+    run_tap,
+)
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
 
 DAY = "2026-03-05"
 
 
 @pytest.fixture(scope="module")
-def live_box():
+def live_box() -> Iterator[Sandbox]:
     with Sandbox(SandboxConfig()) as box:
         yield box
 
@@ -86,7 +100,9 @@ BAD_CONFIGS = [
 
 
 @pytest.mark.parametrize(("overrides", "culprit"), BAD_CONFIGS)
-def test_bad_config_names_the_setting(live_box, tmp_path, overrides, culprit):
+def test_bad_config_names_the_setting(
+    live_box: Sandbox, tmp_path: Path, overrides: dict[str, t.Any], culprit: str
+) -> None:
     result = run_cli(base_config(live_box.url, **overrides), tmp_path)
     assert result.returncode != 0
     # Exactly one line on stderr: no SDK log lines, no traceback.
@@ -95,7 +111,7 @@ def test_bad_config_names_the_setting(live_box, tmp_path, overrides, culprit):
     assert_no_secret(result.stderr + result.stdout)
 
 
-def test_missing_settings_each_named(live_box, tmp_path):
+def test_missing_settings_each_named(live_box: Sandbox, tmp_path: Path) -> None:
     for name in ("account_sid", "auth_token", "start_date"):
         config = base_config(live_box.url)
         del config[name]
@@ -105,7 +121,7 @@ def test_missing_settings_each_named(live_box, tmp_path):
         assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
-def test_a_config_file_that_is_not_an_object(live_box, tmp_path):
+def test_a_config_file_that_is_not_an_object(live_box: Sandbox, tmp_path: Path) -> None:
     config_path = tmp_path / "list.json"
     config_path.write_text("[1, 2]")
     result = run_cli(base_config(live_box.url), tmp_path, "--config", str(config_path))
@@ -116,7 +132,7 @@ def test_a_config_file_that_is_not_an_object(live_box, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_a_missing_config_file(live_box, tmp_path):
+def test_a_missing_config_file(live_box: Sandbox, tmp_path: Path) -> None:
     result = run_cli(base_config(live_box.url), tmp_path, "--config", str(tmp_path / "nope.json"))
     assert result.returncode == 2
     assert result.stderr.strip().splitlines()[-1] == (
@@ -125,7 +141,7 @@ def test_a_missing_config_file(live_box, tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_a_number_too_large_for_a_float(live_box, tmp_path):
+def test_a_number_too_large_for_a_float(live_box: Sandbox, tmp_path: Path) -> None:
     config_path = tmp_path / "huge.json"
     text = json.dumps(base_config(live_box.url))[:-1] + ', "request_timeout": 1e309}'
     config_path.write_text(text)
@@ -150,7 +166,9 @@ def test_a_number_too_large_for_a_float(live_box, tmp_path):
         ({"bookmarks": {"clicks": "2026-03-04"}}, "state: bookmarks.clicks is a JSON str"),
     ],
 )
-def test_a_state_file_of_the_wrong_shape_is_one_line(live_box, tmp_path, document, message):
+def test_a_state_file_of_the_wrong_shape_is_one_line(
+    live_box: Sandbox, tmp_path: Path, document: object, message: str
+) -> None:
     state_path = tmp_path / "state.json"
     state_path.write_text(json.dumps(document))
     result = run_cli(base_config(live_box.url), tmp_path, "--state", str(state_path))
@@ -159,7 +177,7 @@ def test_a_state_file_of_the_wrong_shape_is_one_line(live_box, tmp_path, documen
     assert "Traceback" not in result.stderr
 
 
-def test_a_whole_state_message_is_accepted(make_sandbox):
+def test_a_whole_state_message_is_accepted(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     config = base_config(box.url, start_date="2026-03-04", end_date="2026-03-06")
     value = {"bookmarks": {"clicks": {"replication_key": "export_date",
@@ -170,7 +188,7 @@ def test_a_whole_state_message_is_accepted(make_sandbox):
     assert "whole STATE message; using its value" in run.logs
 
 
-def test_a_state_of_another_tap_is_said(make_sandbox):
+def test_a_state_of_another_tap_is_said(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     config = base_config(box.url, start_date="2026-03-06", end_date="2026-03-06")
     run = run_tap(config, {"bookmarks": {"orders": {"replication_key_value": "2026-01-01"}}})
@@ -178,7 +196,7 @@ def test_a_state_of_another_tap_is_said(make_sandbox):
     assert "bookmarks for 'orders', none for 'clicks'" in run.logs
 
 
-def test_garbled_state_file(live_box, tmp_path):
+def test_garbled_state_file(live_box: Sandbox, tmp_path: Path) -> None:
     (tmp_path / "state.json").write_text('{"bookmarks": nope')
     config_path = tmp_path / "config.json"
     config_path.write_text(json.dumps(base_config(live_box.url)))
@@ -196,19 +214,22 @@ TODAY = dt.datetime.now(dt.timezone.utc).date().isoformat()
     ("state", "line"),
     [
         ({"replication_key_value": "2026-03-04", "jobs": {"2026-03-05": "J1"}},
-         "state: bookmarks.clicks.jobs.2026-03-05 'J1' is not a job entry (with a job_id); "
-         "fix or drop the state"),
+         ("state: bookmarks.clicks.jobs.2026-03-05 'J1' is not a job entry (with a job_id); "
+          "fix or drop the state")),
         ({"replication_key_value": "2026-03-04", "jobs": ["J1"]},
-         "state: bookmarks.clicks.jobs ['J1'] is not an object of jobs by day; fix or drop the state"),
+         ("state: bookmarks.clicks.jobs ['J1'] is not an object of jobs by day; fix or drop "
+          "the state")),
         ({"replication_key_value": "9999-12-31"},
-         "state: bookmarks.clicks.replication_key_value '9999-12-31' is not a plausible day (it is "
-         "in the future, or before 2000); fix or drop the state"),
+         ("state: bookmarks.clicks.replication_key_value '9999-12-31' is not a plausible day "
+          "(it is in the future, or before 2000); fix or drop the state")),
         ({"replication_key_value": "2026-03-04", "exports": {"utc_day": TODAY, "count": "ten"}},
-         "state: bookmarks.clicks.exports.count 'ten' is not a whole number of calls; fix or drop "
-         "the state"),
+         ("state: bookmarks.clicks.exports.count 'ten' is not a whole number of calls; fix or "
+          "drop the state")),
     ],
 )  # fmt: skip
-def test_unreadable_state_entries_stop_the_run_naming_the_entry(make_sandbox, tmp_path, state, line):
+def test_unreadable_state_entries_stop_the_run_naming_the_entry(
+    make_sandbox: MakeSandbox, tmp_path: Path, state: dict[str, t.Any], line: str
+) -> None:
     box = make_sandbox()
     result = run_cli(base_config(box.url, start_date="2026-03-04", end_date="2026-03-06"),
                      tmp_path, state={"bookmarks": {"clicks": state}})  # fmt: skip
@@ -228,7 +249,9 @@ def test_unreadable_state_entries_stop_the_run_naming_the_entry(make_sandbox, tm
          None),
     ],
 )  # fmt: skip
-def test_odd_states_are_handled_and_said(make_sandbox, state, expect):
+def test_odd_states_are_handled_and_said(
+    make_sandbox: MakeSandbox, state: dict[str, t.Any], expect: str | None
+) -> None:
     box = make_sandbox()
     run = run_tap(base_config(box.url, start_date="2026-03-04", end_date="2026-03-06"),
                   {"bookmarks": {"clicks": state}})  # fmt: skip
@@ -238,7 +261,7 @@ def test_odd_states_are_handled_and_said(make_sandbox, state, expect):
     assert "2026-03-06" in days_of(run.records)
 
 
-def test_state_pointing_at_a_job_that_no_longer_exists(make_sandbox):
+def test_state_pointing_at_a_job_that_no_longer_exists(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     gone = {"job_id": "J999999", "filters": "", "submitted_at": "2026-03-06T00:00:00+00:00"}
     state = {"bookmarks": {"clicks": {"replication_key_value": "2026-03-04", "jobs": {DAY: gone}}}}
@@ -249,25 +272,25 @@ def test_state_pointing_at_a_job_that_no_longer_exists(make_sandbox):
     assert box.export_dates == [DAY]
 
 
-def _payload_run(make_sandbox, body: bytes):
+def _payload_run(make_sandbox: MakeSandbox, body: bytes) -> tuple[Sandbox, Run]:
     box = make_sandbox(raw_results={DAY: body})
     return box, run_tap(base_config(box.url, start_date=DAY, end_date=DAY))
 
 
-def test_payload_with_unexpected_fields_keeps_them(make_sandbox):
+def test_payload_with_unexpected_fields_keeps_them(make_sandbox: MakeSandbox) -> None:
     clicks = [{"Id": "1", "ProgramId": "7", "Shiny": {"new": True}, "Weird": [1, 2]}]
     _, run = _payload_run(make_sandbox, json.dumps({"Clicks": clicks}).encode())
     assert run.records[0]["extra_fields"] == {"Shiny": {"new": True}, "Weird": [1, 2]}
 
 
-def test_payload_missing_program_id_stops_naming_the_date(make_sandbox):
+def test_payload_missing_program_id_stops_naming_the_date(make_sandbox: MakeSandbox) -> None:
     _, run = _payload_run(make_sandbox, json.dumps({"Clicks": [{"Id": "1"}]}).encode())
     assert isinstance(run.error, DataError)
     assert DAY in str(run.error)
     assert "ProgramId" in str(run.error)
 
 
-def test_payload_numbers_in_odd_formats(make_sandbox):
+def test_payload_numbers_in_odd_formats(make_sandbox: MakeSandbox) -> None:
     values = ["1,234.50", "$2.00", "3,5", " 4 ", "1e2", "n/a", "lots"]
     clicks = [{"Id": str(i), "ProgramId": "7", "Payout": v} for i, v in enumerate(values)]
     _, run = _payload_run(make_sandbox, json.dumps({"Clicks": clicks}).encode())
@@ -276,7 +299,7 @@ def test_payload_numbers_in_odd_formats(make_sandbox):
     assert "could not be read" in run.logs
 
 
-def test_payload_not_utf8_is_refused_after_retries(make_sandbox):
+def test_payload_not_utf8_is_refused_after_retries(make_sandbox: MakeSandbox) -> None:
     box, run = _payload_run(make_sandbox, b'{"Clicks":[{"Id":"1","ProgramId":"\xff\xfe"}]}')
     assert isinstance(run.error, DataError)
     assert DAY in str(run.error)
@@ -284,14 +307,14 @@ def test_payload_not_utf8_is_refused_after_retries(make_sandbox):
     assert box.count("SignedDownload") == 4
 
 
-def test_payload_with_huge_strings_passes_through(make_sandbox):
+def test_payload_with_huge_strings_passes_through(make_sandbox: MakeSandbox) -> None:
     huge = "x" * 2_000_000
     clicks = [{"Id": "1", "ProgramId": "7", "LandingPageUrl": huge}]
     _, run = _payload_run(make_sandbox, json.dumps({"Clicks": clicks}).encode())
     assert run.records[0]["LandingPageUrl"] == huge
 
 
-def test_no_secret_anywhere_even_when_the_token_is_in_a_url(make_sandbox):
+def test_no_secret_anywhere_even_when_the_token_is_in_a_url(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     # Every Download redirects to a "signed" URL on the other host name that carries the
     # token in its query, and every fetch of that URL fails: the tap's retry, error and

@@ -12,12 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import typing as t
 import uuid
 
 import pytest
 
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tests.helpers import meltano
+
+if t.TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.e2e
 
@@ -29,23 +33,23 @@ LOADER = "target-jsonl"
 LIMIT_A, LIMIT_B = 3, 10
 
 
-def _state(state_id: str, env: dict[str, str]) -> dict:
+def _state(state_id: str, env: dict[str, str]) -> dict[str, t.Any]:
     out = meltano(["--environment=sandbox", "state", "get", state_id], env).stdout
-    return json.loads(out)["singer_state"]["bookmarks"]["clicks"]
+    return t.cast("dict[str, t.Any]", json.loads(out)["singer_state"]["bookmarks"]["clicks"])
 
 
-def _synced_days(state: dict, start: dt.date) -> set[str]:
+def _synced_days(state: dict[str, t.Any], start: dt.date) -> set[str]:
     """The days a state says were synced: from start_date to its bookmark."""
     last = dt.date.fromisoformat(state["replication_key_value"])
     return {(start + dt.timedelta(days=n)).isoformat() for n in range((last - start).days + 1)}
 
 
-def _records(directory) -> list[dict]:
+def _records(directory: Path) -> list[dict[str, t.Any]]:
     path = directory / "clicks.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
-def test_two_inherited_extractors_keep_their_own_state_and_quota(tmp_path):
+def test_two_inherited_extractors_keep_their_own_state_and_quota(tmp_path: Path) -> None:
     today = dt.datetime.now(dt.timezone.utc).date()
     start = today - dt.timedelta(days=7)  # 6 or 7 ended days: more than account A's quota
     config_a = SandboxConfig(account_sid="IRACCOUNTA", auth_token="token-a",
@@ -77,7 +81,7 @@ def test_two_inherited_extractors_keep_their_own_state_and_quota(tmp_path):
         meltano(["install", TAP_A, TAP_B, LOADER], env)  # B shares A's venv
         suffix = uuid.uuid4().hex
 
-        def run(tap: str, out) -> None:
+        def run(tap: str, out: Path) -> None:
             args = ["--environment=sandbox", "run", f"--state-id-suffix={suffix}", tap, LOADER]
             meltano(args, {**env, "TARGET_JSONL_DESTINATION_PATH": str(out)})
 

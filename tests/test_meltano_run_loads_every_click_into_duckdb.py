@@ -7,6 +7,7 @@ test loads several small batches and compares the loaded row count with what was
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 import uuid
 
 import pytest
@@ -15,10 +16,13 @@ from tap_impact_clicks.quickstart import summary
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tests.helpers import assert_no_secret, meltano, sandbox_env
 
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
 pytestmark = pytest.mark.e2e
 
 
-def test_meltano_run_loads_every_served_click_into_duckdb(tmp_path):
+def test_meltano_run_loads_every_served_click_into_duckdb(tmp_path: Path) -> None:
     today = dt.datetime.now(dt.timezone.utc).date()
     start = today - dt.timedelta(days=6)
     with Sandbox(SandboxConfig(latency=0.3, page_size=13)) as box:

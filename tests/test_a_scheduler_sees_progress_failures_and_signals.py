@@ -15,12 +15,18 @@ import subprocess
 import sys
 import threading
 import time
+import typing as t
 from pathlib import Path
 
 import pytest
 
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
-from tests.helpers import assert_no_secret, base_config, run_cli, run_tap
+from tests.helpers import MakeSandbox, Run, assert_no_secret, base_config, run_cli, run_tap
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tap_impact_clicks.sandbox.simtime import SimClock
 
 TAP = str(Path(sys.executable).with_name("tap-impact-clicks"))
 
@@ -34,7 +40,7 @@ def _closed_port() -> int:
 # -- progress you can follow ---------------------------------------------------------------
 
 
-def _lines(run) -> list[str]:
+def _lines(run: Run) -> list[str]:
     """The run's log lines, each once (the test harness listens on several loggers)."""
     lines: list[str] = []
     for line in run.logs.splitlines():
@@ -43,7 +49,7 @@ def _lines(run) -> list[str]:
     return lines
 
 
-def _info_lines(run) -> list[str]:
+def _info_lines(run: Run) -> list[str]:
     return [
         line.split(" ", 2)[2]
         for line in _lines(run)
@@ -52,7 +58,9 @@ def _info_lines(run) -> list[str]:
     ]
 
 
-def test_waiting_shows_every_job_at_least_every_30_seconds(make_sandbox, sim):
+def test_waiting_shows_every_job_at_least_every_30_seconds(
+    make_sandbox: MakeSandbox, sim: SimClock
+) -> None:
     box = make_sandbox(latency=240)
     start = sim.time()
     run = run_tap(base_config(box.url, start_date="2026-03-05", end_date="2026-03-07",
@@ -75,7 +83,7 @@ def test_waiting_shows_every_job_at_least_every_30_seconds(make_sandbox, sim):
     ]
 
 
-def test_each_day_says_how_far_and_what_the_quota_has_left(make_sandbox):
+def test_each_day_says_how_far_and_what_the_quota_has_left(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(latency=30)
     run = run_tap(base_config(box.url, start_date="2026-03-05", end_date="2026-03-07"))
     lines = _info_lines(run)
@@ -92,7 +100,9 @@ def test_each_day_says_how_far_and_what_the_quota_has_left(make_sandbox):
     assert "from the day after the bookmark 2026-03-07" in " ".join(_info_lines(again))
 
 
-def test_the_daily_limit_stop_says_what_is_left_and_when_it_can_continue(make_sandbox):
+def test_the_daily_limit_stop_says_what_is_left_and_when_it_can_continue(
+    make_sandbox: MakeSandbox,
+) -> None:
     box = make_sandbox(latency=30)
     run = run_tap(base_config(box.url, daily_export_limit=2, start_date="2026-03-01",
                               end_date="2026-03-06"))  # fmt: skip
@@ -104,7 +114,7 @@ def test_the_daily_limit_stop_says_what_is_left_and_when_it_can_continue(make_sa
     assert "exports can resume at 2026-03-11 00:00 UTC, in 8h5" in stop
 
 
-def test_the_run_summary_counts_every_charged_call(make_sandbox):
+def test_the_run_summary_counts_every_charged_call(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     box.inject("ClickExport", 503)  # answered, so it may have been counted: charged
     run = run_tap(base_config(box.url, start_date="2026-03-05", end_date="2026-03-05"))
@@ -116,7 +126,7 @@ def test_the_run_summary_counts_every_charged_call(make_sandbox):
     assert run.bookmark["exports"]["count"] == 2
 
 
-def test_one_line_per_retry_in_plain_words(make_sandbox):
+def test_one_line_per_retry_in_plain_words(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     box.inject("Jobs", 503, times=2)
     box.inject("signed", "truncate")
@@ -145,7 +155,7 @@ class _LoginPage(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def login_page():
+def login_page() -> Iterator[str]:
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _LoginPage)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -155,15 +165,15 @@ def login_page():
 
 
 @pytest.fixture(scope="module")
-def plain_http_box():
+def plain_http_box() -> Iterator[Sandbox]:
     with Sandbox(SandboxConfig()) as box:
         yield box
 
 
 @pytest.mark.parametrize("case", ["refused", "unknown host", "tls", "html page"])
 def test_an_api_url_where_nothing_answers_fails_fast_and_says_why(
-    case, tmp_path, login_page, plain_http_box
-):
+    case: str, tmp_path: Path, login_page: str, plain_http_box: Sandbox
+) -> None:
     port = _closed_port()
     api_url, where, cause = {
         "refused": (f"http://127.0.0.1:{port}", f"127.0.0.1:{port}", "connection refused"),
@@ -194,7 +204,7 @@ def test_an_api_url_where_nothing_answers_fails_fast_and_says_why(
 class _Tap:
     """The tap CLI as a subprocess; its stdout read line by line on a thread."""
 
-    def __init__(self, config: dict, tmp_path: Path) -> None:
+    def __init__(self, config: dict[str, t.Any], tmp_path: Path) -> None:
         path = tmp_path / "config.json"
         path.write_text(json.dumps(config))
         self.proc = subprocess.Popen(
@@ -247,9 +257,9 @@ class _Tap:
             return self.proc.returncode, took, self.proc.stderr.read()
 
 
-def _states(lines: list[str]) -> list[dict]:
+def _states(lines: list[str]) -> list[dict[str, t.Any]]:
     """The STATE values among stdout lines (a killed process may leave a half line)."""
-    states = []
+    states: list[dict[str, t.Any]] = []
     for line in lines:
         try:
             message = json.loads(line)
@@ -269,7 +279,9 @@ def _states(lines: list[str]) -> list[dict]:
         (signal.SIGINT, 130, "waiting out an hourly pause"),
     ],
 )
-def test_a_signal_stops_the_run_within_two_seconds(tmp_path, signum, code, moment):
+def test_a_signal_stops_the_run_within_two_seconds(
+    tmp_path: Path, signum: int, code: int, moment: str
+) -> None:
     today = dt.datetime.now(dt.timezone.utc).date()
     days = [today - dt.timedelta(days=n) for n in (4, 3, 2)]
     # 6 an hour: after 3 exports, 3 are left, the reserve: the tap pauses for the hour.
@@ -302,7 +314,7 @@ def test_a_signal_stops_the_run_within_two_seconds(tmp_path, signum, code, momen
     assert_no_secret(err + "".join(tap.seen))
 
 
-def test_a_second_signal_exits_at_once_without_a_traceback(tmp_path):
+def test_a_second_signal_exits_at_once_without_a_traceback(tmp_path: Path) -> None:
     today = dt.datetime.now(dt.timezone.utc).date()
     with Sandbox(SandboxConfig(latency=3600)) as box:
         config = base_config(box.url, start_date=(today - dt.timedelta(days=2)).isoformat(),
@@ -316,7 +328,7 @@ def test_a_second_signal_exits_at_once_without_a_traceback(tmp_path):
     assert "Traceback" not in err
 
 
-def test_resuming_after_a_signal_repeats_no_export(tmp_path):
+def test_resuming_after_a_signal_repeats_no_export(tmp_path: Path) -> None:
     today = dt.datetime.now(dt.timezone.utc).date()
     first = today - dt.timedelta(days=3)
     with Sandbox(SandboxConfig(latency=2)) as box:

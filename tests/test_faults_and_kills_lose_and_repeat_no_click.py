@@ -16,18 +16,24 @@ import subprocess
 import sys
 import threading
 import time
+import typing as t
 from pathlib import Path
 
 import pytest
 
 from tap_impact_clicks.export.plan import day_range
-from tap_impact_clicks.runtime.errors import TapImpactError
 from tap_impact_clicks.results.records import Normaliser
+from tap_impact_clicks.runtime.errors import TapImpactError
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tests import reliability_report
-from tests.helpers import assert_no_secret, base_config, run_tap
+from tests.helpers import MakeSandbox, assert_no_secret, base_config, run_tap
+
+if t.TYPE_CHECKING:
+    from tap_impact_clicks.sandbox.simtime import SimClock
 
 pytestmark = pytest.mark.reliability
+
+Record = dict[str, t.Any]
 
 FULL = os.environ.get("RELIABILITY_SCALE") == "full"
 SEEDS = range(12) if FULL else range(3)
@@ -35,9 +41,9 @@ KILLS = 60 if FULL else 15
 FIRST, LAST = dt.date(2026, 2, 1), dt.date(2026, 3, 2)  # a month of days
 
 
-def truth_of(box: Sandbox, first: dt.date, last: dt.date) -> dict[tuple[str, str], dict]:
+def truth_of(box: Sandbox, first: dt.date, last: dt.date) -> dict[tuple[str, str], Record]:
     normaliser = Normaliser(None)
-    truth = {}
+    truth: dict[tuple[str, str], Record] = {}
     for day in day_range(first, last):
         for click in box.truth(day):
             record = normaliser.normalise(copy.deepcopy(click), day.isoformat())
@@ -46,13 +52,15 @@ def truth_of(box: Sandbox, first: dt.date, last: dt.date) -> dict[tuple[str, str
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_fault_campaign_loads_exactly_the_truth(make_sandbox, sim, seed):
+def test_fault_campaign_loads_exactly_the_truth(
+    make_sandbox: MakeSandbox, sim: SimClock, seed: int
+) -> None:
     box = make_sandbox(fault_rate=0.12, fault_seed=seed, latency=120, page_size=6,
                        daily_limit=1000)  # fmt: skip
     config = base_config(box.url, start_date=FIRST.isoformat(), end_date=LAST.isoformat(),
                          daily_export_limit=1000, job_poll_interval=5)  # fmt: skip
     truth = truth_of(box, FIRST, LAST)
-    loaded: dict[tuple[str, str], dict] = {}
+    loaded: dict[tuple[str, str], Record] = {}
     state, runs, bookmark = None, 0, None
     while True:
         runs += 1
@@ -88,7 +96,7 @@ def test_fault_campaign_loads_exactly_the_truth(make_sandbox, sim, seed):
     )
 
 
-def test_slow_answers_time_out_and_are_retried(make_sandbox):
+def test_slow_answers_time_out_and_are_retried(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(fault_rate=0.3, fault_seed=7, slow_seconds=0.3)
     config = base_config(box.url, start_date="2026-03-05", end_date="2026-03-06",
                          request_timeout=0.1)  # fmt: skip
@@ -102,15 +110,17 @@ def test_slow_answers_time_out_and_are_retried(make_sandbox):
 class _Target:
     """Reads the tap's stdout like a Singer target: upserts records, keeps the last STATE."""
 
-    def __init__(self, stream, loaded: dict, state: dict | None) -> None:
+    def __init__(
+        self, stream: t.IO[str], loaded: dict[tuple[str, str], Record], state: Record | None
+    ) -> None:
         self.loaded = loaded
         self.state = state
         self.last_record_at = 0.0
-        self.text = []
+        self.text: list[str] = []
         self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
         self._thread.start()
 
-    def _read(self, stream) -> None:
+    def _read(self, stream: t.IO[str]) -> None:
         for line in stream:
             self.text.append(line)
             try:
@@ -128,7 +138,9 @@ class _Target:
         self._thread.join(timeout=30)
 
 
-def _backfill_with_kills(tmp_path, rng, kills_wanted: int, phases: dict) -> tuple[int, int, int]:
+def _backfill_with_kills(
+    tmp_path: Path, rng: random.Random, kills_wanted: int, phases: dict[str, int]
+) -> tuple[int, int, int]:
     """One backfill of 10 days, killed at random moments until it completes.
 
     Returns:
@@ -141,8 +153,8 @@ def _backfill_with_kills(tmp_path, rng, kills_wanted: int, phases: dict) -> tupl
                              daily_export_limit=1000, job_poll_interval=0.05)  # fmt: skip
         (tmp_path / "config.json").write_text(json.dumps(config))
         truth = truth_of(box, first, last)
-        loaded: dict = {}
-        state = None
+        loaded: dict[tuple[str, str], Record] = {}
+        state: Record | None = None
         kills = runs = 0
         while True:
             runs += 1
@@ -152,6 +164,8 @@ def _backfill_with_kills(tmp_path, rng, kills_wanted: int, phases: dict) -> tupl
                 command += ["--state", str(tmp_path / "state.json")]
             proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                     text=True)  # fmt: skip
+            assert proc.stdout is not None
+            assert proc.stderr is not None
             target = _Target(proc.stdout, loaded, state)
             if kills < kills_wanted:
                 time.sleep(rng.uniform(0.3, 1.4))
@@ -176,6 +190,7 @@ def _backfill_with_kills(tmp_path, rng, kills_wanted: int, phases: dict) -> tupl
             assert proc.returncode == -signal.SIGKILL, stderr[-2000:]
             assert runs < kills_wanted + 10
         assert loaded == truth, "no click lost, none added"
+        assert state is not None
         assert state["bookmarks"]["clicks"]["replication_key_value"] == last.isoformat()
         repeats = {d: n for d in set(box.export_dates) if (n := box.export_dates.count(d)) > 1}
         repeated = sum(repeats.values()) - len(repeats)
@@ -185,7 +200,7 @@ def _backfill_with_kills(tmp_path, rng, kills_wanted: int, phases: dict) -> tupl
         return kills, len(truth.keys() - loaded.keys()), repeated
 
 
-def test_sigkill_at_random_moments_then_resume(tmp_path):
+def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
     rng = random.Random(20261123)
     phases: dict[str, int] = {}
     kills = lost = repeated = backfills = 0

@@ -3,24 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 import pytest
 
 from tap_impact_clicks.runtime.errors import JobError
-from tests.helpers import base_config, days_of, run_tap
+from tests.helpers import MakeSandbox, base_config, days_of, run_tap
+
+if t.TYPE_CHECKING:
+    from tap_impact_clicks.sandbox import Sandbox
 
 DAY = "2026-03-05"
 
 
-def one_day(box, **overrides):
+def one_day(box: Sandbox, **overrides: t.Any) -> dict[str, t.Any]:
     return base_config(box.url, start_date=DAY, end_date=DAY, **overrides)
 
 
-def truth_count(box, day=DAY):
+def truth_count(box: Sandbox, day: str = DAY) -> int:
     return len(box.truth(dt.date.fromisoformat(day)))
 
 
-def test_pages_are_all_followed(make_sandbox):
+def test_pages_are_all_followed(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(page_size=7)
     run = run_tap(one_day(box))
     assert len(run.records) == truth_count(box) > 7 * 2
@@ -28,13 +32,13 @@ def test_pages_are_all_followed(make_sandbox):
 
 
 @pytest.mark.parametrize("record_key", ["Records", "list"])
-def test_records_key_and_bare_list_are_accepted(make_sandbox, record_key):
+def test_records_key_and_bare_list_are_accepted(make_sandbox: MakeSandbox, record_key: str) -> None:
     box = make_sandbox(record_key=record_key, page_size=10)
     run = run_tap(one_day(box))
     assert len(run.records) == truth_count(box)
 
 
-def test_redirect_is_followed_without_credentials(make_sandbox):
+def test_redirect_is_followed_without_credentials(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     run = run_tap(one_day(box))
     assert len(run.records) == truth_count(box)
@@ -42,14 +46,14 @@ def test_redirect_is_followed_without_credentials(make_sandbox):
     assert box.credential_leaks == 0
 
 
-def test_mode_stream_when_the_api_serves_the_file_itself(make_sandbox):
+def test_mode_stream_when_the_api_serves_the_file_itself(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(redirect_downloads=False, page_size=25)
     run = run_tap(one_day(box))
     assert len(run.records) == truth_count(box)
     assert box.count("SignedDownload") == 0
 
 
-def test_expired_signed_url_falls_back_to_mode_stream(make_sandbox):
+def test_expired_signed_url_falls_back_to_mode_stream(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(expired_signed_urls=1)
     run = run_tap(one_day(box))
     assert run.error is None
@@ -57,7 +61,7 @@ def test_expired_signed_url_falls_back_to_mode_stream(make_sandbox):
     assert "Mode=Stream" in run.logs
 
 
-def test_download_202_after_completed_waits_and_retries(make_sandbox):
+def test_download_202_after_completed_waits_and_retries(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(not_ready_downloads={DAY: 2})
     run = run_tap(one_day(box))
     assert len(run.records) == truth_count(box)
@@ -65,7 +69,7 @@ def test_download_202_after_completed_waits_and_retries(make_sandbox):
 
 
 @pytest.mark.parametrize("outcome", ["FAILED", "CANCELLED"])
-def test_failed_job_is_replayed_once(make_sandbox, outcome):
+def test_failed_job_is_replayed_once(make_sandbox: MakeSandbox, outcome: str) -> None:
     box = make_sandbox(latency=20, job_script={DAY: [outcome]})
     run = run_tap(one_day(box))
     assert run.error is None
@@ -75,7 +79,7 @@ def test_failed_job_is_replayed_once(make_sandbox, outcome):
     assert run.bookmark["replication_key_value"] == DAY
 
 
-def test_failed_twice_stops_with_the_date_and_keeps_the_job(make_sandbox):
+def test_failed_twice_stops_with_the_date_and_keeps_the_job(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(latency=20, job_script={"2026-03-06": ["FAILED", "FAILED"]})
     run = run_tap(base_config(box.url, start_date=DAY, end_date="2026-03-07"))
     assert isinstance(run.error, JobError)
@@ -87,7 +91,7 @@ def test_failed_twice_stops_with_the_date_and_keeps_the_job(make_sandbox):
     assert box.count("Replay") == 1
 
 
-def test_error_status_is_waited_through(make_sandbox):
+def test_error_status_is_waited_through(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(latency=10, job_script={DAY: ["ERROR"]})
     run = run_tap(one_day(box))
     assert run.error is None
@@ -95,7 +99,7 @@ def test_error_status_is_waited_through(make_sandbox):
     assert box.count("Replay") == 0
 
 
-def test_job_that_never_finishes_times_out_with_a_clear_error(make_sandbox):
+def test_job_that_never_finishes_times_out_with_a_clear_error(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(latency=10, job_script={DAY: ["NEVER"]})
     run = run_tap(one_day(box, job_timeout=600))
     assert isinstance(run.error, JobError)
@@ -104,17 +108,8 @@ def test_job_that_never_finishes_times_out_with_a_clear_error(make_sandbox):
     assert DAY in run.bookmark["jobs"]
 
 
-def test_429_with_retry_after_is_honoured(make_sandbox, sim):
-    box = make_sandbox()
-    box.inject("Jobs", 429, times=2, Retry_After="7")
-    run = run_tap(one_day(box))
-    assert run.error is None
-    assert len(run.records) == truth_count(box)
-    assert sum(1 for s in sim.sleeps if s >= 7) >= 2
-
-
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_5xx_are_retried(make_sandbox, status):
+def test_5xx_are_retried(make_sandbox: MakeSandbox, status: int) -> None:
     box = make_sandbox()
     box.inject("Download", status, times=2)
     box.inject("ClickExport", status, times=1)
@@ -125,7 +120,9 @@ def test_5xx_are_retried(make_sandbox, status):
 
 
 @pytest.mark.parametrize("kind", ["reset", "truncate", "corrupt", "html"])
-def test_broken_downloads_are_retried_and_never_emitted(make_sandbox, kind):
+def test_broken_downloads_are_retried_and_never_emitted(
+    make_sandbox: MakeSandbox, kind: str
+) -> None:
     box = make_sandbox(page_size=20)
     box.inject("signed", kind, times=2)
     run = run_tap(one_day(box))
@@ -135,7 +132,7 @@ def test_broken_downloads_are_retried_and_never_emitted(make_sandbox, kind):
     assert len(keys) == len(set(keys))
 
 
-def test_error_body_with_200_stops_with_its_message(make_sandbox):
+def test_error_body_with_200_stops_with_its_message(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     box.inject("ClickExport", "error200")
     run = run_tap(one_day(box))
@@ -144,15 +141,9 @@ def test_error_body_with_200_stops_with_its_message(make_sandbox):
     assert "Validation Failed" in str(run.error)
 
 
-def test_rate_limit_headers_slow_down_before_a_429(make_sandbox, sim):
-    box = make_sandbox(hourly_limit=6)
-    run = run_tap(base_config(box.url, start_date="2026-03-03", end_date="2026-03-05"))
-    assert run.error is None
-    assert "left this hour" in run.logs
-    assert box.faults_served == {}
-
-
-def test_requests_are_measured_by_the_sdks_metrics(make_sandbox, caplog):
+def test_requests_are_measured_by_the_sdks_metrics(
+    make_sandbox: MakeSandbox, caplog: pytest.LogCaptureFixture
+) -> None:
     box = make_sandbox(page_size=30)
     with caplog.at_level("INFO", logger="singer_sdk.metrics"):
         run = run_tap(one_day(box))

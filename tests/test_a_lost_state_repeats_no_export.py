@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import pytest
-
 import datetime as dt
 import json
+import typing as t
 from pathlib import Path
 
-from tap_impact_clicks.runtime.errors import SettingError
+import pytest
+
 from tap_impact_clicks.export.ledger import KEEP_DAYS, JobLedger, default_directory
-from tests.helpers import base_config, days_of, run_cli, run_tap
+from tap_impact_clicks.runtime.errors import SettingError
+from tests.helpers import MakeSandbox, base_config, days_of, run_cli, run_tap
+
+if t.TYPE_CHECKING:
+    from tap_impact_clicks.sandbox.simtime import SimClock
 
 DAY = dt.date(2026, 3, 5)
 
 
-def test_where_the_ledger_lives(tmp_path):
+def test_where_the_ledger_lives(tmp_path: Path) -> None:
     assert default_directory({"MELTANO_PROJECT_ROOT": "/p"}) == Path(
         "/p/.meltano/run/tap-impact-clicks"
     )
@@ -28,7 +32,7 @@ def test_where_the_ledger_lives(tmp_path):
     assert mine.path != other.path, "one file per API host and account"
 
 
-def test_remembers_per_day_filters_and_program(tmp_path, sim):
+def test_remembers_per_day_filters_and_program(tmp_path: Path, sim: SimClock) -> None:
     ledger = JobLedger.for_account(str(tmp_path), "https://api.impact.com", "IR1", {})
     ledger.remember(DAY, "", None, "J1")
     ledger.remember(DAY, "AdId=7", None, "J2")
@@ -38,12 +42,13 @@ def test_remembers_per_day_filters_and_program(tmp_path, sim):
     assert again.find(DAY, "AdId=7") == "J2"
     assert again.find(DAY, "", "1001") == "J3"
     assert again.find(DAY + dt.timedelta(days=1), "") is None
+    assert again.path is not None
     document = json.loads(again.path.read_text())
     assert document["account"] == "IR1"
     assert "sandbox-token" not in again.path.read_text()
 
 
-def test_old_entries_are_dropped(tmp_path, sim):
+def test_old_entries_are_dropped(tmp_path: Path, sim: SimClock) -> None:
     ledger = JobLedger.for_account(str(tmp_path), "https://api.impact.com", "IR1", {})
     ledger.remember(DAY, "", None, "J1")
     sim.advance((KEEP_DAYS + 1) * 86400)
@@ -54,7 +59,9 @@ def test_old_entries_are_dropped(tmp_path, sim):
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"jobs": ["J1"]}', "[]", '{"jobs": {"k": 1}}'])
-def test_an_unreadable_ledger_stops_the_run_and_is_kept(tmp_path, sim, content):
+def test_an_unreadable_ledger_stops_the_run_and_is_kept(
+    tmp_path: Path, sim: SimClock, content: str
+) -> None:
     ledger = JobLedger.for_account(str(tmp_path), "https://api.impact.com", "IR1", {})
     assert ledger.path is not None
     ledger.path.write_text(content)
@@ -63,7 +70,7 @@ def test_an_unreadable_ledger_stops_the_run_and_is_kept(tmp_path, sim, content):
     assert ledger.path.read_text() == content
 
 
-def test_a_lost_state_repeats_no_export(make_sandbox):
+def test_a_lost_state_repeats_no_export(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(latency=600, job_script={"2026-03-07": ["NEVER"]})
     config = base_config(box.url, start_date="2026-03-05", end_date="2026-03-08",
                          job_timeout=900)  # fmt: skip
@@ -81,7 +88,7 @@ def test_a_lost_state_repeats_no_export(make_sandbox):
     assert days_of(second.records) == {k: v for k, v in expected.items() if v}
 
 
-def test_the_ledger_can_be_turned_off(make_sandbox):
+def test_the_ledger_can_be_turned_off(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     config = base_config(box.url, start_date="2026-03-05", end_date="2026-03-05", job_ledger="off")
     run_tap(config)
@@ -89,7 +96,7 @@ def test_the_ledger_can_be_turned_off(make_sandbox):
     assert box.count("ClickExport") == 2
 
 
-def test_cli_runs_share_the_ledger(make_sandbox, tmp_path):
+def test_cli_runs_share_the_ledger(make_sandbox: MakeSandbox, tmp_path: Path) -> None:
     box = make_sandbox()
     config = base_config(box.url, start_date="2026-03-05", end_date="2026-03-05",
                          job_ledger=str(tmp_path / "ledger"))  # fmt: skip
@@ -100,14 +107,14 @@ def test_cli_runs_share_the_ledger(make_sandbox, tmp_path):
     assert list((tmp_path / "ledger").glob("jobs-*.json"))
 
 
-def _test_run(config, tmp_path):
+def _test_run(config: dict[str, t.Any], tmp_path: Path) -> list[dict[str, t.Any]]:
     result = run_cli(config, tmp_path, "--test")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "ERROR" not in result.stderr
     return [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
 
 
-def test_connection_test_spends_at_most_one_export(tmp_path):
+def test_connection_test_spends_at_most_one_export(tmp_path: Path) -> None:
     from tap_impact_clicks.sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
 
     with Sandbox(SandboxConfig(latency=0.2)) as box:
@@ -123,7 +130,7 @@ def test_connection_test_spends_at_most_one_export(tmp_path):
         assert [m["type"] for m in second].count("RECORD") == 1
 
 
-def test_connection_test_reads_a_job_impact_com_lists(tmp_path):
+def test_connection_test_reads_a_job_impact_com_lists(tmp_path: Path) -> None:
     from tap_impact_clicks.sandbox import Sandbox, SandboxConfig  # noqa: PLC0415
 
     with Sandbox(SandboxConfig()) as box:

@@ -1,28 +1,34 @@
-"""Brand (advertiser) accounts, and refreshing recent days through Replay (lookback_days)."""
+"""Brand (advertiser) accounts: one export per program per day, each program on its own (its
+bookmark, its share of the daily limit); one program's failure neither blocks nor repeats
+another."""
 
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 
 import pytest
 
 from tap_impact_clicks.runtime.errors import SettingError
-from tests.helpers import base_config, days_of, run_tap
+from tests.helpers import MakeSandbox, Run, base_config, run_tap
+
+if t.TYPE_CHECKING:
+    from tap_impact_clicks.sandbox import Sandbox
 
 PROGRAMS = ["1001", "1002"]
 
 
-def brand_config(box, **overrides):
+def brand_config(box: Sandbox, **overrides: t.Any) -> dict[str, t.Any]:
     overrides.setdefault("program_ids", PROGRAMS)
     return base_config(box.url, account_type="brand", **overrides)
 
 
-def program_bookmarks(run):
+def program_bookmarks(run: Run) -> dict[str, dict[str, t.Any]]:
     partitions = run.bookmark.get("partitions", [])
     return {p["context"]["program_id"]: p for p in partitions}
 
 
-def test_brand_sync_uses_the_advertiser_api_per_program(make_sandbox):
+def test_brand_sync_uses_the_advertiser_api_per_program(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(latency=30)
     run = run_tap(brand_config(box, start_date="2026-03-05", end_date="2026-03-06",
                                media_ids=["55502"]))  # fmt: skip
@@ -47,7 +53,7 @@ def test_brand_sync_uses_the_advertiser_api_per_program(make_sandbox):
     }
 
 
-def test_brand_schema_has_the_brand_fields(make_sandbox):
+def test_brand_schema_has_the_brand_fields(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     run = run_tap(brand_config(box, start_date="2026-03-05", end_date="2026-03-05"))
     schema = next(m for m in run.messages if m["type"] == "SCHEMA")["schema"]["properties"]
@@ -65,7 +71,9 @@ def test_brand_schema_has_the_brand_fields(make_sandbox):
         ({"start_date": "2024-01-01"}, "start_date"),
     ],
 )
-def test_brand_settings_are_checked_up_front(make_sandbox, overrides, culprit):
+def test_brand_settings_are_checked_up_front(
+    make_sandbox: MakeSandbox, overrides: dict[str, t.Any], culprit: str
+) -> None:
     box = make_sandbox()
     run = run_tap(brand_config(box, **overrides))
     assert isinstance(run.error, SettingError)
@@ -73,7 +81,7 @@ def test_brand_settings_are_checked_up_front(make_sandbox, overrides, culprit):
     assert box.count("ClickExport") == 0
 
 
-def test_brand_dates_from_2024_04_10_are_accepted(make_sandbox):
+def test_brand_dates_from_2024_04_10_are_accepted(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     run = run_tap(brand_config(box, start_date="2024-04-10", end_date="2024-04-10",
                                program_ids=["1001"]))  # fmt: skip
@@ -81,7 +89,7 @@ def test_brand_dates_from_2024_04_10_are_accepted(make_sandbox):
     assert box.export_dates == ["2024-04-10"]
 
 
-def test_one_programs_failure_neither_blocks_nor_repeats_another(make_sandbox):
+def test_one_programs_failure_neither_blocks_nor_repeats_another(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(latency=30)
     # Only program 1001's export of 03-06 fails, twice (its first run and the replay).
     config = brand_config(box, start_date="2026-03-05", end_date="2026-03-07")
@@ -93,8 +101,8 @@ def test_one_programs_failure_neither_blocks_nor_repeats_another(make_sandbox):
         for day in days
     }
 
-    def by_program_and_day(records):
-        counts = {}
+    def by_program_and_day(records: list[dict[str, t.Any]]) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = {}
         for record in records:
             key = (record["ProgramId"], record["export_date"])
             counts[key] = counts.get(key, 0) + 1
@@ -136,7 +144,7 @@ def test_one_programs_failure_neither_blocks_nor_repeats_another(make_sandbox):
     assert by_program_and_day(run.records + again.records) == {k: n for k, n in truth.items() if n}
 
 
-def test_daily_limit_is_shared_fairly_between_programs(make_sandbox):
+def test_daily_limit_is_shared_fairly_between_programs(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(latency=30)
     run = run_tap(brand_config(box, start_date="2026-03-01", end_date="2026-03-09",
                                program_ids=["1001", "1002", "1003"]))  # fmt: skip
@@ -145,60 +153,3 @@ def test_daily_limit_is_shared_fairly_between_programs(make_sandbox):
     bookmarks = program_bookmarks(run)
     reached = sorted(b["replication_key_value"] for b in bookmarks.values())
     assert reached == ["2026-03-03", "2026-03-03", "2026-03-04"]
-
-
-# -- lookback_days ------------------------------------------------------------------------
-
-
-def test_lookback_replays_recent_days_and_reemits_them(make_sandbox, sim):
-    box = make_sandbox(latency=60)
-    config = base_config(box.url, start_date="2026-03-06", lookback_days=2)
-    first = run_tap(config)  # 03-06 .. 03-09 (now: 03-10 15:00 UTC)
-    assert first.error is None
-    exports = box.count("ClickExport")
-    sim.advance(86400)  # next day: 03-10 has ended
-    second = run_tap(config, first.last_state)
-    assert second.error is None
-    assert box.count("ClickExport") == exports + 1, "only the new day is exported"
-    # The last 2 synced days are 03-09 and 03-10. 03-10 was exported today (its first run
-    # counts as today's); 03-09 completed less than 2 days after it ended: replayed.
-    assert box.count("Replay") == 1
-    assert set(days_of(second.records)) == {"2026-03-09", "2026-03-10"}
-    assert second.bookmark["done"]["2026-03-09"]["last_run_on"] == "2026-03-11"
-    # The same calendar day again: no second replay.
-    third = run_tap(config, second.last_state)
-    assert box.count("Replay") == 1
-    assert third.records == []
-
-
-def test_lookback_never_replays_settled_days(make_sandbox, sim):
-    box = make_sandbox(latency=60)
-    config = base_config(box.url, start_date="2026-03-08", end_date="2026-03-09",
-                         lookback_days=1)  # fmt: skip
-    first = run_tap(config)
-    assert first.error is None
-    # 03-09 ended at 12:00 UTC on 03-10 (UTC-12); its job completed on 03-10 15:00: less than
-    # one day after. Three days later it is settled only once a replay completed late.
-    sim.advance(3 * 86400)
-    second = run_tap(config, first.last_state)
-    assert box.count("Replay") == 1  # 03-09 still could change: replayed
-    sim.advance(86400)
-    third = run_tap(config, second.last_state)
-    assert box.count("Replay") == 1, "completed >= 1 day after the day ended: settled"
-    assert third.records == []
-    assert box.count("ClickExport") == 2
-
-
-def test_lookback_skips_a_job_that_is_still_running(make_sandbox, sim):
-    box = make_sandbox(latency=60)
-    config = base_config(box.url, start_date="2026-03-09", lookback_days=3)
-    first = run_tap(config)
-    job = next(iter(box.jobs.values()))
-    sim.advance(86400)
-    box.config.job_script["2026-03-09"] = ["COMPLETED", "NEVER"]
-    job.runs += 1  # someone replayed it: it runs now
-    job.run_started = sim.time()
-    second = run_tap(config, first.last_state)
-    assert second.error is None
-    assert box.count("Replay") == 0
-    assert "not replayed" in second.logs

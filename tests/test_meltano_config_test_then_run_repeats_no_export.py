@@ -7,6 +7,7 @@ the local job ledger remembers the exports it submitted, so the next run reuses 
 from __future__ import annotations
 
 import datetime as dt
+import typing as t
 import uuid
 
 import pytest
@@ -15,10 +16,13 @@ from tap_impact_clicks.quickstart import summary
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tests.helpers import assert_no_secret, meltano, sandbox_env
 
+if t.TYPE_CHECKING:
+    from pathlib import Path
+
 pytestmark = pytest.mark.e2e
 
 
-def test_config_test_then_run_repeats_no_export(tmp_path):
+def test_config_test_then_run_repeats_no_export(tmp_path: Path) -> None:
     today = dt.datetime.now(dt.timezone.utc).date()
     start = today - dt.timedelta(days=5)
     with Sandbox(SandboxConfig(latency=1.0, page_size=13)) as box:

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import typing as t
+
 import pytest
 
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tests.helpers import TOKEN, assert_no_secret, base_config, run_cli
 
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
 
 @pytest.fixture(scope="module")
-def live_box():
+def live_box() -> Iterator[Sandbox]:
     with Sandbox(SandboxConfig()) as box:
         yield box
 
@@ -18,7 +24,7 @@ def _error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if "tap-impact-clicks: error:" in line]
 
 
-def test_bad_credentials(live_box, tmp_path):
+def test_bad_credentials(live_box: Sandbox, tmp_path: Path) -> None:
     config = base_config(live_box.url, auth_token="wrong-token-123", start_date="2026-01-01",
                          end_date="2026-01-01")  # fmt: skip
     result = run_cli(config, tmp_path)
@@ -42,7 +48,9 @@ def test_bad_credentials(live_box, tmp_path):
         ({"job_timeout": 0}, "job_timeout"),
     ],
 )
-def test_bad_settings(live_box, tmp_path, overrides, culprit):
+def test_bad_settings(
+    live_box: Sandbox, tmp_path: Path, overrides: dict[str, t.Any], culprit: str
+) -> None:
     result = run_cli(base_config(live_box.url, **overrides), tmp_path)
     assert result.returncode != 0
     # The whole of stderr: one line, naming the setting first.
@@ -51,7 +59,7 @@ def test_bad_settings(live_box, tmp_path, overrides, culprit):
     assert_no_secret(result.stderr + result.stdout)
 
 
-def test_bad_setting_wording(live_box, tmp_path):
+def test_bad_setting_wording(live_box: Sandbox, tmp_path: Path) -> None:
     config = base_config(live_box.url, start_date="2026-03-05", end_date="2026-03-01")
     result = run_cli(config, tmp_path)
     assert result.stderr == (
@@ -60,7 +68,9 @@ def test_bad_setting_wording(live_box, tmp_path):
 
 
 @pytest.mark.parametrize("token", [[TOKEN], {"nested": {"deeper": [TOKEN]}}, 7777777777])
-def test_a_bad_auth_token_is_named_never_shown(live_box, tmp_path, token):
+def test_a_bad_auth_token_is_named_never_shown(
+    live_box: Sandbox, tmp_path: Path, token: object
+) -> None:
     result = run_cli(base_config(live_box.url, auth_token=token), tmp_path)
     assert result.returncode != 0
     assert len(result.stderr.splitlines()) == 1, result.stderr
@@ -70,7 +80,7 @@ def test_a_bad_auth_token_is_named_never_shown(live_box, tmp_path, token):
     assert_no_secret(result.stderr + result.stdout)
 
 
-def test_missing_required_setting(live_box, tmp_path):
+def test_missing_required_setting(live_box: Sandbox, tmp_path: Path) -> None:
     config = base_config(live_box.url)
     del config["account_sid"]
     result = run_cli(config, tmp_path)
@@ -78,7 +88,9 @@ def test_missing_required_setting(live_box, tmp_path):
     assert result.stderr == "tap-impact-clicks: error: account_sid: required\n"
 
 
-def test_successful_cli_run_prints_no_secret_even_at_debug(live_box, tmp_path):
+def test_successful_cli_run_prints_no_secret_even_at_debug(
+    live_box: Sandbox, tmp_path: Path
+) -> None:
     config = base_config(live_box.url, start_date="2026-01-01", end_date="2026-01-02",
                          job_poll_interval=0)  # fmt: skip
     result = run_cli(config, tmp_path, env={"TAP_IMPACT_CLICKS_LOG_LEVEL": "DEBUG",
@@ -88,7 +100,7 @@ def test_successful_cli_run_prints_no_secret_even_at_debug(live_box, tmp_path):
     assert_no_secret(result.stderr + result.stdout)
 
 
-def test_daily_limit_ends_the_cli_run_cleanly(tmp_path):
+def test_daily_limit_ends_the_cli_run_cleanly(tmp_path: Path) -> None:
     with Sandbox(SandboxConfig(daily_limit=2)) as box:
         config = base_config(box.url, start_date="2026-01-01", end_date="2026-01-05",
                              job_poll_interval=0)  # fmt: skip

@@ -5,14 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import json
+import typing as t
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from tap_impact_clicks.export.plan import day_range
-from tests.helpers import base_config, run_tap
+from tests.helpers import MakeSandbox, base_config, run_tap
 
 
-def _batch_config(root: Path) -> dict:
+def _batch_config(root: Path) -> dict[str, t.Any]:
     return {
         "encoding": {"format": "jsonl", "compression": "none"},
         "storage": {"root": f"file://{root}"},
@@ -20,8 +21,8 @@ def _batch_config(root: Path) -> dict:
     }
 
 
-def _read(manifest: list[str]) -> list[dict]:
-    records = []
+def _read(manifest: list[str]) -> list[dict[str, t.Any]]:
+    records: list[dict[str, t.Any]] = []
     for url in manifest:
         data = Path(urlsplit(url).path).read_bytes()
         if data[:2] == b"\x1f\x8b":  # the SDK's jsonl writer gzips whatever "compression" says
@@ -30,7 +31,9 @@ def _read(manifest: list[str]) -> list[dict]:
     return records
 
 
-def test_every_state_follows_the_batches_of_the_days_it_covers(make_sandbox, tmp_path):
+def test_every_state_follows_the_batches_of_the_days_it_covers(
+    make_sandbox: MakeSandbox, tmp_path: Path
+) -> None:
     box = make_sandbox(latency=60, page_size=15)
     first, last = dt.date(2026, 3, 1), dt.date(2026, 3, 6)
     config = base_config(box.url, start_date=first.isoformat(), end_date=last.isoformat(),
@@ -60,7 +63,7 @@ def test_every_state_follows_the_batches_of_the_days_it_covers(make_sandbox, tmp
     assert run.bookmark["replication_key_value"] == last.isoformat()
 
 
-def test_a_run_stopped_mid_way_loses_no_click(make_sandbox, tmp_path):
+def test_a_run_stopped_mid_way_loses_no_click(make_sandbox: MakeSandbox, tmp_path: Path) -> None:
     box = make_sandbox(latency=60, page_size=15, job_script={"2026-03-04": ["FAILED", "FAILED"]})
     config = base_config(box.url, start_date="2026-03-01", end_date="2026-03-06",
                          batch_config=_batch_config(tmp_path))  # fmt: skip

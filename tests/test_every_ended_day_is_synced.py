@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+import typing as t
 
-from tests.helpers import base_config, days_of, run_tap
+from tap_impact_clicks.sandbox import ClickFactory
+from tests.helpers import MakeSandbox, base_config, days_of, run_tap
+
+if t.TYPE_CHECKING:
+    from tap_impact_clicks.sandbox.simtime import SimClock
 
 
-def test_sync_emits_every_click_of_every_ended_day(make_sandbox):
+def test_sync_emits_every_click_of_every_ended_day(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox(latency=30, page_size=40)
     run = run_tap(base_config(box.url, start_date="2026-03-01"))
     assert run.error is None
@@ -24,7 +31,7 @@ def test_sync_emits_every_click_of_every_ended_day(make_sandbox):
     assert sorted(box.export_dates) == sorted(expected)
 
 
-def test_records_carry_program_and_unique_keys(make_sandbox):
+def test_records_carry_program_and_unique_keys(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     run = run_tap(base_config(box.url, start_date="2026-03-05", end_date="2026-03-06"))
     keys = [(r["Id"], r["ProgramId"]) for r in run.records]
@@ -37,7 +44,7 @@ def test_records_carry_program_and_unique_keys(make_sandbox):
     assert schema["bookmark_properties"] == ["export_date"]
 
 
-def test_second_run_loads_nothing_and_calls_no_export(make_sandbox):
+def test_second_run_loads_nothing_and_calls_no_export(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     config = base_config(box.url, start_date="2026-03-05")
     first = run_tap(config)
@@ -49,7 +56,7 @@ def test_second_run_loads_nothing_and_calls_no_export(make_sandbox):
     assert second.bookmark["replication_key_value"] == "2026-03-09"
 
 
-def test_state_follows_every_finished_day_including_empty_ones(make_sandbox):
+def test_state_follows_every_finished_day_including_empty_ones(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     # 2026-03-08 is an empty day in the sandbox pattern (ordinal divisible by 9).
     assert len(box.truth(dt.date(2026, 3, 8))) == 0
@@ -69,7 +76,7 @@ def test_state_follows_every_finished_day_including_empty_ones(make_sandbox):
                     assert last < index
 
 
-def test_today_is_never_exported(make_sandbox, sim):
+def test_today_is_never_exported(make_sandbox: MakeSandbox, sim: SimClock) -> None:
     box = make_sandbox()
     run = run_tap(base_config(box.url, start_date="2026-03-08", end_date="2026-03-31"))
     assert run.error is None
@@ -86,7 +93,7 @@ def test_today_is_never_exported(make_sandbox, sim):
     assert "2026-03-11" not in tokyo.export_dates
 
 
-def test_filters_are_sent_and_change_the_job(make_sandbox):
+def test_filters_are_sent_and_change_the_job(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     config = base_config(
         box.url,
@@ -102,3 +109,23 @@ def test_filters_are_sent_and_change_the_job(make_sandbox):
     assert all(r["UniqueClick"] is True for r in run.records)
     job = next(iter(box.jobs.values()))
     assert job.params == {"ProgramId": ["1002"], "UniqueClick": ["TRUE"]}
+
+
+def _record_count_metric(logs: str) -> int:
+    # each line once: the capture listens on loggers that also propagate to each other
+    metric = r'METRIC: (\{"type":\s*"counter",\s*"metric":\s*"record_count".*)'
+    lines = set(re.findall(metric, logs))
+    assert lines, "the SDK's record_count metric was logged"
+    return sum(int(json.loads(line)["value"]) for line in lines)
+
+
+def test_every_record_is_a_singer_record_counted_by_the_sdk(make_sandbox: MakeSandbox) -> None:
+    box = make_sandbox(factory=ClickFactory(per_day=2_500), page_size=700)
+    run = run_tap(base_config(box.url, start_date="2026-03-04", end_date="2026-03-05"))
+    assert run.error is None
+    truth = sum(len(box.truth(dt.date(2026, 3, d))) for d in (4, 5))
+    assert len(run.records) == truth
+    assert _record_count_metric(run.logs) == truth
+    lines = [m for m in run.messages if m["type"] == "RECORD"]
+    assert all(set(m) == {"type", "stream", "record", "time_extracted"} for m in lines)
+    assert {m["stream"] for m in lines} == {"clicks"}
