@@ -76,6 +76,8 @@ def number_text(value: str) -> int | float | None:
     Raises:
         UnparsableError: No finite number.
     """
+    if value.isascii() and value.isdigit() and len(value) <= _INT_DIGITS:  # the common "1000"
+        return int(value)
     text = value.strip()
     if text.lower() in PLACEHOLDERS:
         return None
