@@ -132,13 +132,11 @@ class Normaliser:
         is converted an hour at a time: the UTC hour of each (date, hour, offset) is worked
         out once, and the minutes and seconds are kept (measured 1 µs a click against 3 µs).
         """
-        if value.__class__ is str and _COMMON_DATETIME.fullmatch(value):  # type: ignore[arg-type]
-            text = t.cast("str", value)
-            key = text[:13] + text[19:]
-            hour = self._hours.get(key)
-            if hour is None:
-                hour = self._utc_hour(text[:13], text[19:])
-            return hour[0] + text[13:19] + hour[1]
+        if isinstance(value, str) and _COMMON_DATETIME.fullmatch(value):
+            utc_hour = self._hours.get(value[:13] + value[19:])
+            if utc_hour is None:
+                utc_hour = self._utc_hour(value[:13], value[19:])
+            return utc_hour[0] + value[13:19] + utc_hour[1]
         if not isinstance(value, str):
             raise values.UnparsableError
         text = value.strip()
