@@ -121,7 +121,7 @@ def test_the_format_checker_is_active() -> None:
         assert list(VALIDATOR.iter_errors(_valid_record(export_date=bad))), bad
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(clicks(), st.sampled_from([None, *ZONES]))
 def test_any_click_becomes_a_valid_record(click: Click, zone: str | None) -> None:
     record = _record(click, zone)
@@ -144,7 +144,7 @@ def test_event_date_is_the_same_instant_in_utc(moment: dt.datetime, zone: str | 
     assert EXTRA_FIELDS not in record
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(clicks(groups=False))
 def test_a_value_no_type_can_hold_is_kept_in_extra_fields(click: Click) -> None:
     record = _record(click)
