@@ -10,14 +10,20 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, StreamMapConfigError
 from typing_extensions import override
 
 from tap_impact_clicks.runtime import stop
 from tap_impact_clicks.runtime.errors import SettingError
 from tap_impact_clicks.runtime.sdk_private import SignalStops
 from tap_impact_clicks.settings import CONFIG_SCHEMA, Settings
-from tap_impact_clicks.settings.problems import capability_problems, describe, unknown_settings
+from tap_impact_clicks.settings.problems import (
+    capability_problems,
+    describe,
+    redact,
+    secret_texts,
+    unknown_settings,
+)
 from tap_impact_clicks.settings.reading import (
     LARGEST_FILE,
     environment_settings,
@@ -83,24 +89,33 @@ class TapImpactClicks(SignalStops):
         schema = self.settings_schema()
         merged = _merged(config, schema, ENV_PREFIX if parse_env_config else None)
         read_numbers(merged, schema)
-        errors, warnings = unknown_settings(merged, schema["properties"])
+        secrets, known = secret_texts(merged, schema), schema["properties"]
+
+        def said(line: str) -> str:  # every line a user sees: no secret in it
+            return redact(line, secrets, known)
+
+        errors, warnings = unknown_settings(merged, known)
+        errors = [said(line) for line in errors + capability_problems(merged)]
+        warnings = [said(line) for line in warnings]
         if state is not None:  # a whole STATE message is accepted; a broken state is not
             state = incoming_state(state, ClicksStream.name)
-        errors += capability_problems(merged)
         if errors and validate_config:
             raise SettingError(errors[0])
         arguments = {"catalog": catalog, "state": state, "parse_env_config": False, **kwargs}
         try:  # the SDK validates the config against the schema
-            with _quiet(self.logger):
+            with _quiet(self.logger), _stream_maps_named():
                 super().__init__(config=merged, validate_config=True, **arguments)
+            self._settings = self._checked_settings(errors, said, strict=validate_config)
         except ConfigValidationError as exc:
+            problems = _by_setting([describe(error, merged, schema) for error in exc.errors])
             if validate_config:
-                raise SettingError(_first(exc.errors, merged, schema)) from None
+                more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+                raise SettingError(problems[0] + more) from None
             # Discovery: each problem is a warning, and the tap is made all the same.
-            errors += [describe(error, merged, schema) for error in exc.errors]
-            with _quiet(self.logger):
+            errors += problems
+            with _quiet(self.logger), _stream_maps_named():
                 super().__init__(config=merged, validate_config=False, **arguments)
-        self._settings = self._checked_settings(errors, strict=validate_config)
+            self._settings = SettingError(problems[0])
         self._check_inputs()
         for line in warnings:
             self.logger.warning("%s", line)
@@ -117,16 +132,18 @@ class TapImpactClicks(SignalStops):
                 if isinstance(stream, ClicksStream):
                     stream.check_inputs()
 
-    def _checked_settings(self, errors: list[str], *, strict: bool) -> Settings | SettingError:
+    def _checked_settings(
+        self, errors: list[str], said: t.Callable[[str], str], *, strict: bool
+    ) -> Settings | SettingError:
         """The settings; or, for discovery, what is wrong with them (added to ``errors``)."""
         try:
             return Settings.from_config(self.config)
         except SettingError as exc:
+            problem = SettingError(said(str(exc)))
             if strict:
-                raise
-            if not errors:
-                errors.append(str(exc))
-            return exc
+                raise problem from None
+            errors.append(str(problem))
+            return problem
 
     @classmethod
     def settings_schema(cls) -> dict[str, t.Any]:
@@ -271,7 +288,19 @@ def _quiet(logger: logging.Logger) -> t.Iterator[None]:
         logger.setLevel(level)
 
 
-def _first(errors: list[str], config: dict[str, t.Any], schema: dict[str, t.Any]) -> str:
-    """The first problem in one line, and how many more there are."""
-    line = describe(errors[0], config, schema)
-    return line + (f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else "")
+def _by_setting(lines: list[str]) -> list[str]:
+    """The first problem of each setting (an empty one breaks two rules of its schema)."""
+    first: dict[str, str] = {}
+    for line in lines:
+        first.setdefault(line.partition(":")[0], line)
+    return list(first.values())
+
+
+@contextlib.contextmanager
+def _stream_maps_named() -> t.Iterator[None]:
+    """A stream map the SDK refuses while setting up (a key property dropped) is one line."""
+    try:
+        yield
+    except StreamMapConfigError as exc:
+        msg = "stream_maps: " + " ".join(str(exc).split())[:300]
+        raise SettingError(msg) from None

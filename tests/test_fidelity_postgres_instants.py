@@ -58,14 +58,14 @@ def _load(pg: Postgres, tmp_path: Path, box: Sandbox, schema: str, **extra: t.An
     }))  # fmt: skip
     tap = Path(sys.executable).with_name("tap-impact-clicks")
     pipeline = f"'{tap}' --config '{config}' | '{_target()}' --config '{target}'"
-    result = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], capture_output=True,  # noqa: S603, S607
+    result = subprocess.run(["bash", "-o", "pipefail", "-c", pipeline], capture_output=True,
                             text=True, timeout=600, check=False)  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
 
 
 def test_event_date_is_the_same_instant_in_record_and_batch_mode(
-    postgres: Postgres,
-    tmp_path: Path,  # noqa: F811 - the fixture
+    postgres: Postgres,  # noqa: F811 - the fixture
+    tmp_path: Path,
 ) -> None:
     pg = postgres  # its sessions are in UTC
     batches = tmp_path / "batches"

@@ -148,11 +148,6 @@ def test_a_whole_number_setting_refuses_a_fraction_as_the_readme_says() -> None:
     assert line.endswith("got 2.5")
 
 
-@pytest.mark.xfail(
-    reason="settings/problems.py words a nullable type as 'a whole number, null' "
-    "('max_concurrent_jobs: must be a whole number, null, got 2.5')",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("overrides", "line"),
     [
@@ -173,21 +168,11 @@ def test_a_value_of_the_wrong_type_says_the_type_expected_in_words(
     assert _error(_config(**overrides)) == line
 
 
-@pytest.mark.xfail(
-    reason="settings/problems.py drops the quotes of the allowed values (its check "
-    "`'[' not in words` is never true): 'must be one of partner, brand, got ...'",
-    strict=True,
-)
 def test_an_unknown_choice_lists_the_allowed_values_quoted() -> None:
     line = _error(_config(account_type="agency"))
     assert line == "account_type: must be one of 'partner', 'brand', got 'agency'"
 
 
-@pytest.mark.xfail(
-    reason="an empty string breaks two schema rules (minLength and pattern) and is counted "
-    "as two problems: 'account_sid: must not be empty or blank (and 1 more problem(s))'",
-    strict=True,
-)
 @pytest.mark.parametrize("name", ["account_sid", "auth_token"])
 def test_an_empty_setting_is_one_problem(name: str) -> None:
     assert _error(_config(**{name: ""})) == f"{name}: must not be empty or blank"
@@ -247,27 +232,9 @@ def test_a_bad_auth_token_says_what_kind_of_value_it_got(token: object, line: st
     [
         "account_type",
         "job_timeout",
-        pytest.param(
-            "api_url",
-            marks=pytest.mark.xfail(
-                reason="settings/model.py's api_url message shows the value unredacted",
-                strict=True,
-            ),
-        ),
-        pytest.param(
-            "timezone",
-            marks=pytest.mark.xfail(
-                reason="settings/model.py's timezone message shows the value unredacted",
-                strict=True,
-            ),
-        ),
-        pytest.param(
-            "start_date",
-            marks=pytest.mark.xfail(
-                reason="settings/model.py's date messages show the value unredacted",
-                strict=True,
-            ),
-        ),
+        pytest.param("api_url"),
+        pytest.param("timezone"),
+        pytest.param("start_date"),
     ],
 )
 def test_a_secret_pasted_into_another_setting_is_hidden(setting: str) -> None:
@@ -290,11 +257,6 @@ def test_an_error_never_shows_the_whole_config() -> None:
         assert other not in line
 
 
-@pytest.mark.xfail(
-    reason="settings/problems.py unknown_settings does not redact: a token pasted as a key "
-    "is logged as 'sandbox-token: unknown setting, ignored'",
-    strict=True,
-)
 def test_a_token_pasted_as_a_key_is_not_shown(caplog: pytest.LogCaptureFixture) -> None:
     TapImpactClicks(config=_config(**{TOKEN: True}))
     assert "unknown setting, ignored" in caplog.text
@@ -342,11 +304,6 @@ def test_the_sdks_own_settings_are_known(caplog: pytest.LogCaptureFixture) -> No
     assert "unknown setting" not in caplog.text
 
 
-@pytest.mark.xfail(
-    reason="the SDK's StreamMapConfigError (a map that drops a key property) escapes "
-    "tap.py and cli.py: a traceback and exit 1",
-    strict=True,
-)
 def test_a_stream_map_the_sdk_refuses_is_one_line(live_box: Sandbox, tmp_path: Path) -> None:
     config = _config(api_url=live_box.url, stream_maps={"clicks": {"Id": None}}, **ONE_DAY)
     result = run_cli(config, tmp_path)
@@ -391,11 +348,6 @@ def test_discovery_only_warns(tmp_path: Path) -> None:
     assert_no_secret(result.stderr + result.stdout)
 
 
-@pytest.mark.xfail(
-    reason="discovery with text that is no number in a number setting: Settings.from_config "
-    "calls float('fast'), a ValueError traceback and exit 1",
-    strict=True,
-)
 def test_discovery_only_warns_about_text_in_a_number_setting(tmp_path: Path) -> None:
     result = run_cli(_config(job_poll_interval="fast"), tmp_path, "--discover")
     assert result.returncode == 0, result.stderr[-2000:]

@@ -84,9 +84,12 @@ def _worded(message: str, value: object, *, secret: bool) -> str:
             groups = match.groups()
             got = _kind(value) + " (not shown: secret)" if secret else _cut(groups[0])
             limit = _cut(groups[1]) if len(groups) > 1 else ""
-            for json_type, ours in _TYPES.items():
-                limit = limit.replace(f"'{json_type}'", ours)
-            return words.format(got, limit.replace("'", "") if "[" not in words else limit)
+            if words.startswith("must be {1}, got"):  # types: "'integer', 'null'"
+                kinds = [k.strip(" '") for k in limit.split(",") if k.strip(" '") != "null"]
+                limit = " or ".join(_TYPES.get(kind, kind) for kind in kinds)
+            elif "one of" not in words:  # a bound or a format: no quotes
+                limit = limit.replace("'", "")
+            return words.format(got, limit)
     return "is not valid (not shown: secret)" if secret else _cut(message)
 
 
