@@ -24,7 +24,7 @@ import pytest
 from tap_impact_clicks.quickstart import PROJECT_ROOT
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tests.helpers import base_config, meltano
-from tests.test_postgres_e2e import PASSWORD, Postgres, postgres  # noqa: F401 - the fixture
+from tests.postgres_server import PASSWORD, Postgres
 
 pytestmark = pytest.mark.e2e
 
@@ -64,7 +64,7 @@ def _load(pg: Postgres, tmp_path: Path, box: Sandbox, schema: str, **extra: t.An
 
 
 def test_event_date_is_the_same_instant_in_record_and_batch_mode(
-    postgres: Postgres,  # noqa: F811 - the fixture
+    postgres: Postgres,
     tmp_path: Path,
 ) -> None:
     pg = postgres  # its sessions are in UTC
