@@ -41,7 +41,7 @@ _SUMMARY_SQL = (
     "select count(*), count(distinct export_date), count(distinct programid) from impact.clicks"
 )
 #: The repository's extractor, installed by Meltano from the checkout: both lines are
-#: replaced in a made project (tests/test_packaging.py checks that meltano.yml has them).
+#: replaced in a made project (tests/test_package_metadata_agrees.py checks the result).
 _PIP_URL_LINE = re.compile(r"^[ ]+pip_url: -e \.[ ]*\n", re.MULTILINE)
 _EXECUTABLE_LINE = re.compile(r"^([ ]+)executable: tap-impact-clicks[ ]*$", re.MULTILINE)
 
