@@ -14,11 +14,14 @@ CI on each Python, and the release workflow with ``--dist dist`` (what it publis
    exit 2 without Meltano, rows loaded into DuckDB with it.
 5. A fresh venv with the wheel and every runtime dependency at its floor: ``--about`` and the
    sandbox sync again.
+
+3 and 5 run in a thread beside 4 (mostly waiting on pip and the package registry).
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import datetime as dt
 import email.parser
 import json
@@ -70,9 +73,12 @@ class CheckError(Exception):
     """A packaging check failed."""
 
 
+_BEGAN = time.monotonic()
+
+
 def say(message: str) -> None:
-    """One progress line."""
-    sys.stdout.write(f"package: {message}\n")
+    """One progress line, with the seconds since the start."""
+    sys.stdout.write(f"package: [{time.monotonic() - _BEGAN:3.0f} s] {message}\n")
     sys.stdout.flush()
 
 
@@ -219,7 +225,7 @@ def make_venv(base_python: str, path: Path, *requirements: str | Path) -> Path:
     """A fresh venv with the requirements; returns its bin directory."""
     run([base_python, "-m", "venv", path])
     bin_dir = path / ("Scripts" if os.name == "nt" else "bin")
-    run([bin_dir / "python", "-m", "pip", "install", "-q", *requirements])
+    run([bin_dir / "python", "-m", "pip", "install", "-q", "--no-compile", *requirements])
     run([bin_dir / "python", "-m", "pip", "check"])
     return bin_dir
 
@@ -325,7 +331,7 @@ def quickstart(bin_dir: Path, work: Path, meltano: str) -> str:
         missing.returncode == EXIT_INPUT and len(lines) == 1 and "pip install meltano" in lines[0],
         f"quickstart without meltano: exit {missing.returncode}, {missing.stderr!r}",
     )
-    run([bin_dir / "python", "-m", "pip", "install", "-q", meltano])
+    run([bin_dir / "python", "-m", "pip", "install", "-q", "--no-compile", meltano])
     done = run(command, cwd=work)
     added = re.search(r"^This run added (\d+) row\(s\).*$", done.stdout, re.MULTILINE)
     if added is None or int(added.group(1)) == 0:
@@ -338,8 +344,64 @@ def quickstart(bin_dir: Path, work: Path, meltano: str) -> str:
 # --- the run -----------------------------------------------------------------------------
 
 
-def main() -> None:  # noqa: PLR0915 - one step after the other, as the docstring lists them
-    """Build, check, install, use."""
+def build(dist: Path, meta: dict[str, t.Any]) -> tuple[Path, Path, str]:
+    """Steps 1 and 2: the sdist and the wheel, built and checked; returns them and the version."""
+    check(not dist.exists() or not any(dist.iterdir()), f"{dist} is not empty")
+    say("building the sdist, then the wheel from it (python -m build)")
+    run([sys.executable, "-m", "build", "--outdir", dist, ROOT])
+    (wheel,) = dist.glob("*.whl")
+    (sdist,) = dist.glob("*.tar.gz")
+    run([sys.executable, "-m", "twine", "check", "--strict", wheel, sdist])
+    say(f"twine check --strict: PASSED ({wheel.name}, {sdist.name})")
+    version = check_wheel(wheel, meta)
+    tests = check_sdist(sdist, meta, version)
+    say(f"wheel: py3-none-any, the package, its meltano.yml and LICENSE; sdist: {tests}")
+    return sdist, wheel, version
+
+
+def at_the_floors(python: str, work: Path, sdist: Path, wheel: Path, version: str) -> None:
+    """Steps 3 and 5: the build-system floors build the wheel; the dependency floors run it."""
+    meta = pyproject()
+    floors = [floor(r) for r in meta["build-system"]["requires"]]
+    bin_dir = make_venv(python, work / "build-floors", *floors)
+    pip_wheel = ["pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "--wheel-dir"]
+    run([bin_dir / "python", "-m", *pip_wheel, work / "floors", sdist])
+    (floor_wheel,) = (work / "floors").glob("*.whl")
+    check(check_wheel(floor_wheel, meta["project"]) == version, "the floors built another version")
+    with zipfile.ZipFile(wheel) as one, zipfile.ZipFile(floor_wheel) as other:
+        same = set(one.namelist()) == set(other.namelist())
+    check(same, "the build-system floors build a wheel with other files")
+    say(f"the build-system floors ({', '.join(floors)}) build the same wheel")
+
+    pins = [floor(r) for r in meta["project"]["dependencies"]]
+    bin_dir = make_venv(python, work / "floors-venv", wheel, *pins)
+    (work / "floors-run").mkdir()
+    about(bin_dir, version, work / "floors-run")
+    records = sandbox_sync(bin_dir, work / "floors-run")
+    say(f"dependency floors ({', '.join(pins)}): --about and a sandbox sync ({records} records)")
+
+
+def installed(python: str, work: Path, wheel: Path, version: str) -> None:
+    """Step 4: the wheel alone in a fresh venv, its console scripts used."""
+    bin_dir = make_venv(python, work / "venv", wheel)
+    (work / "run").mkdir()
+    capabilities = about(bin_dir, version, work / "run")
+    records = sandbox_sync(bin_dir, work / "run")
+    say(
+        f"fresh venv: --about ({len(capabilities)} capabilities, version {version}); "
+        f"a sandbox sync wrote {records} RECORD messages"
+    )
+    meltano = next(
+        r
+        for r in pyproject()["project"]["optional-dependencies"]["dev"]
+        if canonicalize_name(Requirement(r).name) == "meltano"
+    )
+    (work / "quickstart").mkdir()
+    say(f"quickstart from the wheel: {quickstart(bin_dir, work / 'quickstart', meltano)}")
+
+
+def main() -> None:
+    """Build, check, install, use: the floors (3, 5) in a thread beside the fresh venv (4)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--python",
@@ -355,70 +417,14 @@ def main() -> None:  # noqa: PLR0915 - one step after the other, as the docstrin
         "(the release workflow publishes them)",
     )
     args = parser.parse_args()
-    began = time.monotonic()
-    meta = pyproject()["project"]
     work = Path(tempfile.mkdtemp(prefix="tap-impact-clicks-package-"))
     try:
         dist = args.dist.absolute() if args.dist else work / "dist"
-        check(not dist.exists() or not any(dist.iterdir()), f"{dist} is not empty")
-        say("building the sdist, then the wheel from it (python -m build)")
-        run([sys.executable, "-m", "build", "--outdir", dist, ROOT])
-        (wheel,) = dist.glob("*.whl")
-        (sdist,) = dist.glob("*.tar.gz")
-        run([sys.executable, "-m", "twine", "check", "--strict", wheel, sdist])
-        say(f"twine check --strict: PASSED ({wheel.name}, {sdist.name})")
-        version = check_wheel(wheel, meta)
-        tests = check_sdist(sdist, meta, version)
-        say(f"wheel: py3-none-any, the package, its meltano.yml and LICENSE; sdist: {tests}")
-
-        floors = [floor(r) for r in pyproject()["build-system"]["requires"]]
-        bin_dir = make_venv(args.python, work / "build-floors", *floors)
-        run(
-            [
-                bin_dir / "python",
-                "-m",
-                "pip",
-                "wheel",
-                "-q",
-                "--no-deps",
-                "--no-build-isolation",
-                "--wheel-dir",
-                work / "floors",
-                sdist,
-            ]
-        )
-        (floor_wheel,) = (work / "floors").glob("*.whl")
-        check(check_wheel(floor_wheel, meta) == version, "the floors built another version")
-        with zipfile.ZipFile(wheel) as one, zipfile.ZipFile(floor_wheel) as other:
-            same = set(one.namelist()) == set(other.namelist())
-        check(same, "the build-system floors build a wheel with other files")
-        say(f"the build-system floors ({', '.join(floors)}) build the same wheel")
-
-        bin_dir = make_venv(args.python, work / "venv", wheel)
-        (work / "run").mkdir()
-        capabilities = about(bin_dir, version, work / "run")
-        records = sandbox_sync(bin_dir, work / "run")
-        say(
-            f"fresh venv: --about ({len(capabilities)} capabilities, version {version}); "
-            f"a sandbox sync wrote {records} RECORD messages"
-        )
-        meltano = next(
-            r
-            for r in meta["optional-dependencies"]["dev"]
-            if canonicalize_name(Requirement(r).name) == "meltano"
-        )
-        (work / "quickstart").mkdir()
-        say(f"quickstart from the wheel: {quickstart(bin_dir, work / 'quickstart', meltano)}")
-
-        pins = [floor(r) for r in meta["dependencies"]]
-        bin_dir = make_venv(args.python, work / "floors-venv", wheel, *pins)
-        (work / "floors-run").mkdir()
-        about(bin_dir, version, work / "floors-run")
-        records = sandbox_sync(bin_dir, work / "floors-run")
-        say(
-            f"dependency floors ({', '.join(pins)}): --about and a sandbox sync "
-            f"({records} RECORD messages)"
-        )
+        sdist, wheel, version = build(dist, pyproject()["project"])
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            floors = pool.submit(at_the_floors, args.python, work, sdist, wheel, version)
+            installed(args.python, work, wheel, version)
+            floors.result()
     except CheckError as exc:
         say(f"FAILED: {exc}")
         raise SystemExit(1) from None
@@ -427,7 +433,7 @@ def main() -> None:  # noqa: PLR0915 - one step after the other, as the docstrin
             say(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
-    say(f"all packaging checks passed in {time.monotonic() - began:.0f} s")
+    say("all packaging checks passed")
 
 
 if __name__ == "__main__":
