@@ -262,10 +262,10 @@ def _next_line(lines: queue.Queue[str], deadline: float) -> str | None:
 
 
 def _banner(lines: queue.Queue[str]) -> list[str]:
-    """The sandbox's banner: its URL on the first line, the credentials, then "Serving until"."""
+    """The sandbox's banner up to its credentials: the URL on its first line, then them."""
     banner: list[str] = []
     deadline = time.monotonic() + 60
-    while not banner or not banner[-1].startswith("Serving until"):
+    while not re.search(r"auth token:\s*\S", "".join(banner)):
         line = _next_line(lines, deadline)
         if line is None:
             msg = f"the sandbox printed no banner in 60 s: {banner}"
