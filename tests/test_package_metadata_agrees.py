@@ -14,6 +14,7 @@ import json
 import re
 import subprocess
 import sys
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,7 @@ from tap_impact_clicks.tap import TapImpactClicks
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10: tomli comes with the dev extra's build, mypy and pytest
-    import tomli as tomllib
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "tap_impact_clicks"
@@ -41,25 +42,25 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 PYTHON_CLASSIFIER = re.compile(r"^Programming Language :: Python :: (3\.\d+)$")
 
 
-def _extractor() -> dict:
+def _extractor() -> dict[str, t.Any]:
     (tap,) = [p for p in MELTANO["plugins"]["extractors"] if p["name"] == DISTRIBUTION]
-    return tap
+    return t.cast("dict[str, t.Any]", tap)
 
 
 @pytest.fixture(scope="module")
-def about() -> dict:
+def about() -> dict[str, t.Any]:
     """``tap-impact-clicks --about --format json`` from the installed script."""
     command = [str(Path(sys.executable).with_name("tap-impact-clicks")), "--about"]
     out = subprocess.run(
         [*command, "--format", "json"], capture_output=True, text=True, timeout=120, check=True
     )
-    return json.loads(out.stdout)
+    return t.cast("dict[str, t.Any]", json.loads(out.stdout))
 
 
 # --- meltano.yml and the tap ---------------------------------------------------------------
 
 
-def test_meltano_yml_lists_the_capabilities_the_tap_reports(about):
+def test_meltano_yml_lists_the_capabilities_the_tap_reports(about: dict[str, t.Any]) -> None:
     declared = _extractor()["capabilities"]
     assert len(declared) == len(set(declared)), "a capability listed twice"
     assert sorted(declared) == sorted(str(c) for c in TapImpactClicks.capabilities)
@@ -68,37 +69,26 @@ def test_meltano_yml_lists_the_capabilities_the_tap_reports(about):
 
 def _sdk_settings() -> set[str]:
     """The settings the SDK adds to the tap's own, for the tap's capabilities."""
-    schema: dict = {"type": "object", "properties": {}}
+    schema: dict[str, t.Any] = {"type": "object", "properties": {}}
     TapImpactClicks.append_builtin_config(schema)
     return set(schema["properties"])
 
 
-def test_meltano_yml_declares_the_tap_settings_and_about_adds_only_the_sdk_ones(about):
+def test_meltano_yml_declares_every_setting_about_lists(about: dict[str, t.Any]) -> None:
+    """The tap's own settings and the SDK's (declared: Meltano ignores undeclared ones in the
+    environment, and `meltano config set` would store them as text)."""
     declared = {setting["name"] for setting in _extractor()["settings"]}
-    assert declared == set(TapImpactClicks.config_jsonschema["properties"])
-    sdk = _sdk_settings()
-    assert sdk, "the SDK adds stream maps, flattening, batch... settings"
-    assert set(about["settings"]["properties"]) == declared | sdk
-    assert not declared & sdk
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="meltano.yml does not declare the SDK's settings (stream_maps, stream_map_config, "
-    "flattening_*, batch_config, faker_config) that --about lists: Meltano then ignores them "
-    "as TAP_IMPACT_CLICKS_* variables and `meltano config set` stores them as text. Declaring "
-    "them (with their kinds) changes meltano.yml's settings and tests/test_settings.py's "
-    "equality with the tap's own settings together; then drop this mark.",
-)
-def test_meltano_yml_declares_every_setting_about_lists(about):
-    declared = {setting["name"] for setting in _extractor()["settings"]}
+    assert set(TapImpactClicks.config_jsonschema["properties"]) <= declared
+    assert _sdk_settings() <= declared, "the SDK adds stream maps, flattening, batch... settings"
     assert declared == set(about["settings"]["properties"])
 
 
 # --- one version ---------------------------------------------------------------------------
 
 
-def test_the_version_is_written_once_and_read_from_the_installed_metadata(about):
+def test_the_version_is_written_once_and_read_from_the_installed_metadata(
+    about: dict[str, t.Any],
+) -> None:
     project = PYPROJECT["project"]
     assert "version" not in project
     assert "version" in project["dynamic"]
@@ -158,7 +148,7 @@ def _providers() -> dict[str, set[str]]:
     return found
 
 
-def test_every_third_party_import_is_a_declared_dependency_and_nothing_else_is():
+def test_every_third_party_import_is_a_declared_dependency_and_nothing_else_is() -> None:
     providers = _providers()
     imported: dict[str, str] = {}  # distribution: what imports it
     for module, files in _third_party_imports().items():
@@ -182,7 +172,7 @@ def test_every_third_party_import_is_a_declared_dependency_and_nothing_else_is()
 # --- Python versions, tool pins, workflows ---------------------------------------------------
 
 
-def test_the_classifiers_requires_python_and_ci_name_the_same_python_versions():
+def test_the_classifiers_requires_python_and_ci_name_the_same_python_versions() -> None:
     classifiers = [
         m.group(1) for c in PYPROJECT["project"]["classifiers"] if (m := PYTHON_CLASSIFIER.match(c))
     ]
@@ -208,7 +198,7 @@ def _pinned(name: str) -> str:
     return spec.version
 
 
-def test_pre_commit_runs_the_ruff_and_check_jsonschema_that_the_dev_extra_pins():
+def test_pre_commit_runs_the_ruff_and_check_jsonschema_that_the_dev_extra_pins() -> None:
     config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
     repos = {repo["repo"]: repo for repo in config["repos"]}
     ruff = repos["https://github.com/astral-sh/ruff-pre-commit"]
@@ -220,12 +210,12 @@ def test_pre_commit_runs_the_ruff_and_check_jsonschema_that_the_dev_extra_pins()
     assert {"check-meltano", "check-github-workflows", "check-dependabot"} <= hooks
 
 
-def _steps(workflow: dict) -> list[tuple[str, dict]]:
+def _steps(workflow: dict[str, t.Any]) -> list[tuple[str, dict[str, t.Any]]]:
     return [(job, step) for job, spec in workflow["jobs"].items() for step in spec["steps"]]
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "release.yml"])
-def test_workflow_actions_are_pinned_by_commit_and_checkouts_keep_no_credentials(name):
+def test_workflow_actions_are_pinned_by_commit_and_checkouts_keep_no_credentials(name: str) -> None:
     text = (WORKFLOWS / name).read_text(encoding="utf-8")
     uses = re.findall(r"uses: (\S+)(.*)$", text, re.MULTILINE)
     assert uses
@@ -237,7 +227,7 @@ def test_workflow_actions_are_pinned_by_commit_and_checkouts_keep_no_credentials
             assert step["with"]["persist-credentials"] is False
 
 
-def test_release_publishes_with_trusted_publishing_and_least_permissions():
+def test_release_publishes_with_trusted_publishing_and_least_permissions() -> None:
     release = yaml.safe_load((WORKFLOWS / "release.yml").read_text(encoding="utf-8"))
     assert release[True]["push"]["tags"] == ["v*"]  # YAML 1.1 reads the key `on` as True
     assert release["permissions"] == {}
@@ -255,7 +245,7 @@ def test_release_publishes_with_trusted_publishing_and_least_permissions():
 # --- the quickstart's project, from a wheel ------------------------------------------------
 
 
-def test_the_quickstart_project_is_meltano_yml_with_the_installed_tap_as_extractor():
+def test_the_quickstart_project_is_meltano_yml_with_the_installed_tap_as_extractor() -> None:
     template = (ROOT / "meltano.yml").read_text(encoding="utf-8")
     executable = "/opt/some venv/bin/tap-impact-clicks"
     made = project_file(template, executable)
@@ -275,13 +265,13 @@ def test_the_quickstart_project_is_meltano_yml_with_the_installed_tap_as_extract
     assert project == original
 
 
-def test_the_quickstart_refuses_a_meltano_yml_it_cannot_point_at_the_installed_tap():
+def test_the_quickstart_refuses_a_meltano_yml_it_cannot_point_at_the_installed_tap() -> None:
     template = (ROOT / "meltano.yml").read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="pip_url"):
         project_file(template.replace("pip_url: -e .", "pip_url: tap-impact-clicks"), "/x")
 
 
-def test_the_license_is_the_apache_2_text_the_metadata_names():
+def test_the_license_is_the_apache_2_text_the_metadata_names() -> None:
     project = PYPROJECT["project"]
     assert project["license"] == "Apache-2.0"
     assert project["license-files"] == ["LICENSE"]
