@@ -20,15 +20,15 @@ from tap_impact_clicks.settings import CONFIG_SCHEMA, Settings
 from tap_impact_clicks.settings.problems import (
     capability_problems,
     describe,
+    first_per_setting,
     redact,
     secret_texts,
     unknown_settings,
 )
 from tap_impact_clicks.settings.reading import (
-    LARGEST_FILE,
     environment_settings,
-    load_json_document,
     read_config_files,
+    read_json_file,
     read_numbers,
 )
 from tap_impact_clicks.singer.state_file import incoming_state
@@ -107,7 +107,7 @@ class TapImpactClicks(SignalStops):
                 super().__init__(config=merged, validate_config=True, **arguments)
             self._settings = self._checked_settings(errors, said, strict=validate_config)
         except ConfigValidationError as exc:
-            problems = _by_setting([describe(error, merged, schema) for error in exc.errors])
+            problems = first_per_setting([describe(error, merged, schema) for error in exc.errors])
             if validate_config:
                 more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
                 raise SettingError(problems[0] + more) from None
@@ -218,8 +218,8 @@ class TapImpactClicks(SignalStops):
         config = config or ConfigInput()
         tap = cls(
             config=config.config,
-            state=_read(state, "state"),
-            catalog=_read(catalog, "catalog"),
+            state=read_json_file(state, "state"),
+            catalog=read_json_file(catalog, "catalog"),
             parse_env_config=config.parse_env,
             validate_config=True,
         )
@@ -257,23 +257,6 @@ def _merged(
     return merged
 
 
-def _read(file: t.IO[str] | None, what: str) -> t.Any:  # noqa: ANN401
-    """A ``--state`` or ``--catalog`` file's JSON, read once (a pipe is read once too)."""
-    if file is None:
-        return None
-    try:
-        text = file.read(LARGEST_FILE + 1)
-    except UnicodeDecodeError as exc:
-        msg = f"{what}: {file.name} is not UTF-8 text (byte {exc.start})"
-        raise SettingError(msg) from None
-    if len(text) > LARGEST_FILE:
-        msg = (
-            f"{what}: {file.name} is larger than {LARGEST_FILE >> 20} MiB, not a {what} of this tap"
-        )
-        raise SettingError(msg)
-    return load_json_document(text, f"{what}: {file.name}")
-
-
 @contextlib.contextmanager
 def _quiet(logger: logging.Logger) -> t.Iterator[None]:
     """The SDK's start-up info lines held back ("Skipping parse of env var settings…").
@@ -286,14 +269,6 @@ def _quiet(logger: logging.Logger) -> t.Iterator[None]:
         yield
     finally:
         logger.setLevel(level)
-
-
-def _by_setting(lines: list[str]) -> list[str]:
-    """The first problem of each setting (an empty one breaks two rules of its schema)."""
-    first: dict[str, str] = {}
-    for line in lines:
-        first.setdefault(line.partition(":")[0], line)
-    return list(first.values())
 
 
 @contextlib.contextmanager

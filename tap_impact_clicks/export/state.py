@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from tap_impact_clicks.export.plan import ONE_DAY, parse_day
 from tap_impact_clicks.runtime import clock
 from tap_impact_clicks.runtime.errors import StateError
+from tap_impact_clicks.runtime.wording import shortened
 
 REPLICATION_KEY = "export_date"
 #: The jobs of this many recent days are kept in ``done`` whatever ``lookback_days`` says.
@@ -105,7 +106,7 @@ class SyncState:
 
     def _fail(self, entry: str, value: object, problem: str) -> t.NoReturn:
         shown = repr(value)
-        shown = shown if len(shown) <= 60 else shown[:59] + "…"  # noqa: PLR2004
+        shown = shortened(shown, 60)
         msg = f"state: {self._where}.{entry} {shown} {problem}; fix or drop the state"
         raise StateError(msg)
 

@@ -23,6 +23,7 @@ from tap_impact_clicks.runtime.errors import (
     QuotaExhaustedError,
     UnreachableError,
 )
+from tap_impact_clicks.runtime.wording import shortened
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -232,5 +233,4 @@ def cut(text: str) -> str:
     Returns:
         The text.
     """
-    text = " ".join(text.split())
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+    return shortened(" ".join(text.split()), _SHOWN)

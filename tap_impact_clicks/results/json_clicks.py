@@ -29,6 +29,7 @@ import msgspec
 from tap_impact_clicks.results import json_values
 from tap_impact_clicks.results.json_values import CorruptBodyError
 from tap_impact_clicks.runtime.errors import DataError
+from tap_impact_clicks.runtime.wording import json_kind
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -168,7 +169,7 @@ class JsonClicks:
             self._expect(b":")
             if key in RECORD_KEYS and key not in self.keys:
                 if self._peek() != ord("["):
-                    kind = json_values.kind(self._value())
+                    kind = json_kind(self._value())
                     msg = f"its {key!r} holds a JSON {kind}, not a list of clicks"
                     raise NoClickListError(msg)
                 self.keys.append(key)
@@ -262,7 +263,7 @@ class JsonClicks:
         """Exactly one click, found by a scan (the precise path: it names what is wrong)."""
         click = self._value(what="a click")
         if not isinstance(click, dict):
-            msg = f"the click list holds a JSON {json_values.kind(click)}, not an object"
+            msg = f"the click list holds a JSON {json_kind(click)}, not an object"
             raise CorruptBodyError(msg)
         return click
 

@@ -94,19 +94,6 @@ def escape_surrogates(value: t.Any) -> t.Any:  # noqa: ANN401
     return value
 
 
-def kind(value: object) -> str:
-    """A JSON value's kind, in words (``object``, ``list``, …).
-
-    Args:
-        value: The decoded value.
-
-    Returns:
-        The word.
-    """
-    names = {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}
-    return names.get(type(value), "number")
-
-
 def no_list(meta: dict[str, t.Any]) -> str:
     """Why a JSON object is no click list, in words (an impact.com error says its message)."""
     if str(meta.get("Status", "")).upper() == "ERROR":

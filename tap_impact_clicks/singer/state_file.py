@@ -6,6 +6,7 @@ import logging
 import typing as t
 
 from tap_impact_clicks.runtime.errors import StateError
+from tap_impact_clicks.runtime.wording import json_kind
 
 logger = logging.getLogger("tap-impact-clicks")
 
@@ -31,11 +32,11 @@ def incoming_state(document: object, stream: str) -> dict[str, t.Any]:
         logger.info("State: the file is a whole STATE message; using its value.")
         document = document["value"]
     if not isinstance(document, dict):
-        msg = f"state: the --state file holds a JSON {type(document).__name__}, not an object"
+        msg = f"state: the --state file holds a JSON {json_kind(document)}, not an object"
         raise StateError(msg)
     bookmarks = document.get("bookmarks", {})
     if not isinstance(bookmarks, dict):
-        msg = f"state: 'bookmarks' is a JSON {type(bookmarks).__name__}, not an object"
+        msg = f"state: 'bookmarks' is a JSON {json_kind(bookmarks)}, not an object"
         raise StateError(msg)
     if bookmarks and stream not in bookmarks:
         logger.warning(
@@ -46,8 +47,6 @@ def incoming_state(document: object, stream: str) -> dict[str, t.Any]:
         )
     for name, entry in bookmarks.items():
         if not isinstance(entry, dict):
-            msg = (
-                f"state: bookmarks.{str(name)[:40]} is a JSON {type(entry).__name__}, not an object"
-            )
+            msg = f"state: bookmarks.{str(name)[:40]} is a JSON {json_kind(entry)}, not an object"
             raise StateError(msg)
     return document
