@@ -10,21 +10,28 @@ import threading
 import typing as t
 from dataclasses import dataclass, field
 
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, StreamMapConfigError
 from typing_extensions import override
 
-from tap_impact_clicks.export.state import incoming_state
 from tap_impact_clicks.runtime import stop
 from tap_impact_clicks.runtime.errors import SettingError
 from tap_impact_clicks.runtime.sdk_private import SignalStops
 from tap_impact_clicks.settings import CONFIG_SCHEMA, Settings
-from tap_impact_clicks.settings.problems import capability_problems, describe, unknown_settings
+from tap_impact_clicks.settings.problems import (
+    capability_problems,
+    describe,
+    first_per_setting,
+    redact,
+    secret_texts,
+    unknown_settings,
+)
 from tap_impact_clicks.settings.reading import (
     environment_settings,
-    load_json_document,
     read_config_files,
+    read_json_file,
     read_numbers,
 )
+from tap_impact_clicks.singer.state_file import incoming_state
 from tap_impact_clicks.singer.stream import ClicksStream
 from tap_impact_clicks.singer.writer import MessageWriter
 
@@ -82,24 +89,34 @@ class TapImpactClicks(SignalStops):
         schema = self.settings_schema()
         merged = _merged(config, schema, ENV_PREFIX if parse_env_config else None)
         read_numbers(merged, schema)
-        errors, warnings = unknown_settings(merged, schema["properties"])
+        secrets, known = secret_texts(merged, schema), schema["properties"]
+
+        def said(line: str) -> str:  # every line a user sees: no secret in it
+            return redact(line, secrets, known)
+
+        errors, warnings = unknown_settings(merged, known)
+        errors = [said(line) for line in errors + capability_problems(merged)]
+        warnings = [said(line) for line in warnings]
         if state is not None:  # a whole STATE message is accepted; a broken state is not
             state = incoming_state(state, ClicksStream.name)
-        errors += capability_problems(merged)
         if errors and validate_config:
             raise SettingError(errors[0])
         arguments = {"catalog": catalog, "state": state, "parse_env_config": False, **kwargs}
         try:  # the SDK validates the config against the schema
-            with _quiet(self.logger):
+            with _quiet(self.logger), _stream_maps_named():
                 super().__init__(config=merged, validate_config=True, **arguments)
+            self._settings = self._checked_settings(errors, said, strict=validate_config)
         except ConfigValidationError as exc:
+            problems = first_per_setting([describe(error, merged, schema) for error in exc.errors])
             if validate_config:
-                raise SettingError(_first(exc.errors, merged, schema)) from None
+                more = f" (and {len(problems) - 1} more problem(s))" if len(problems) > 1 else ""
+                raise SettingError(problems[0] + more) from None
             # Discovery: each problem is a warning, and the tap is made all the same.
-            errors += [describe(error, merged, schema) for error in exc.errors]
-            with _quiet(self.logger):
+            errors += problems
+            with _quiet(self.logger), _stream_maps_named():
                 super().__init__(config=merged, validate_config=False, **arguments)
-        self._settings = self._checked_settings(errors, strict=validate_config)
+            self._settings = SettingError(problems[0])
+        self._check_inputs()
         for line in warnings:
             self.logger.warning("%s", line)
         for line in errors:  # discovery only: a sync stopped at the first
@@ -108,16 +125,25 @@ class TapImpactClicks(SignalStops):
         if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGALRM"):
             signal.signal(signal.SIGALRM, lambda _signum, _frame: stop.handle_alarm())
 
-    def _checked_settings(self, errors: list[str], *, strict: bool) -> Settings | SettingError:
+    def _check_inputs(self) -> None:
+        """With usable settings, read the state and the job ledger before anything runs."""
+        if not isinstance(self._settings, SettingError):
+            for stream in self.streams.values():
+                if isinstance(stream, ClicksStream):
+                    stream.check_inputs()
+
+    def _checked_settings(
+        self, errors: list[str], said: t.Callable[[str], str], *, strict: bool
+    ) -> Settings | SettingError:
         """The settings; or, for discovery, what is wrong with them (added to ``errors``)."""
         try:
             return Settings.from_config(self.config)
         except SettingError as exc:
+            problem = SettingError(said(str(exc)))
             if strict:
-                raise
-            if not errors:
-                errors.append(str(exc))
-            return exc
+                raise problem from None
+            errors.append(str(problem))
+            return problem
 
     @classmethod
     def settings_schema(cls) -> dict[str, t.Any]:
@@ -192,8 +218,8 @@ class TapImpactClicks(SignalStops):
         config = config or ConfigInput()
         tap = cls(
             config=config.config,
-            state=_read(state, "state"),
-            catalog=_read(catalog, "catalog"),
+            state=read_json_file(state, "state"),
+            catalog=read_json_file(catalog, "catalog"),
             parse_env_config=config.parse_env,
             validate_config=True,
         )
@@ -231,11 +257,6 @@ def _merged(
     return merged
 
 
-def _read(file: t.IO[str] | None, what: str) -> t.Any:  # noqa: ANN401
-    """A ``--state`` or ``--catalog`` file's JSON, read once (a pipe is read once too)."""
-    return None if file is None else load_json_document(file.read(), f"{what}: {file.name}")
-
-
 @contextlib.contextmanager
 def _quiet(logger: logging.Logger) -> t.Iterator[None]:
     """The SDK's start-up info lines held back ("Skipping parse of env var settings…").
@@ -250,7 +271,11 @@ def _quiet(logger: logging.Logger) -> t.Iterator[None]:
         logger.setLevel(level)
 
 
-def _first(errors: list[str], config: dict[str, t.Any], schema: dict[str, t.Any]) -> str:
-    """The first problem in one line, and how many more there are."""
-    line = describe(errors[0], config, schema)
-    return line + (f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else "")
+@contextlib.contextmanager
+def _stream_maps_named() -> t.Iterator[None]:
+    """A stream map the SDK refuses while setting up (a key property dropped) is one line."""
+    try:
+        yield
+    except StreamMapConfigError as exc:
+        msg = "stream_maps: " + " ".join(str(exc).split())[:300]
+        raise SettingError(msg) from None

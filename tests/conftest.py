@@ -9,6 +9,7 @@ import pytest
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tap_impact_clicks.sandbox.simtime import SimClock, simulated_time
 from tests.helpers import START
+from tests.postgres_server import postgres  # noqa: F401 - the fixture, for the e2e tests
 
 if t.TYPE_CHECKING:
     from pathlib import Path

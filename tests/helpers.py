@@ -12,10 +12,15 @@ import os
 import subprocess
 import sys
 import typing as t
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tap_impact_clicks.sandbox import Sandbox
 from tap_impact_clicks.tap import TapImpactClicks
+
+#: The ``make_sandbox`` fixture (conftest): SandboxConfig's keyword arguments -> a Sandbox.
+MakeSandbox = Callable[..., Sandbox]
 
 TOKEN = "sandbox-token"
 SID = "IRSANDBOX1"
@@ -76,7 +81,7 @@ def run_tap(
     raw = io.BytesIO()
     out = io.TextIOWrapper(raw, encoding="utf-8")  # the SDK writes to sys.stdout.buffer
     log_stream = io.StringIO()
-    handler = _capture_logs(log_stream)
+    handler, levels = _capture_logs(log_stream)
     error: BaseException | None = None
     try:
         with contextlib.redirect_stdout(out):
@@ -85,7 +90,7 @@ def run_tap(
     except Exception as exc:  # noqa: BLE001 - the test inspects it
         error = exc
     finally:
-        _release_logs(handler)
+        _release_logs(handler, levels)
         out.flush()
     text = raw.getvalue().decode()
     messages = [json.loads(line) for line in text.splitlines() if line.strip()]
@@ -107,25 +112,25 @@ _LOGGERS = (
 )
 
 
-def _capture_logs(stream: io.StringIO) -> t.Any:
+def _capture_logs(stream: io.StringIO) -> tuple[logging.Handler, dict[str, int]]:
+    """A handler on each of ``_LOGGERS``, and the levels it changed (to restore them)."""
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
     handler.setLevel(logging.DEBUG)
-    levels = {}
+    levels: dict[str, int] = {}
     for name in _LOGGERS:
         logger = logging.getLogger(name)
         levels[name] = logger.level
         logger.setLevel(logging.DEBUG)  # debug HTTP logs too: the token must not be there
         logger.addHandler(handler)
-    handler.saved_levels = levels  # type: ignore[attr-defined]
-    return handler
+    return handler, levels
 
 
-def _release_logs(handler: t.Any) -> None:
+def _release_logs(handler: logging.Handler, levels: dict[str, int]) -> None:
     for name in _LOGGERS:
         logger = logging.getLogger(name)
         logger.removeHandler(handler)
-        logger.setLevel(handler.saved_levels[name])
+        logger.setLevel(levels[name])
 
 
 def run_cli(
@@ -180,7 +185,7 @@ def meltano(
     return result
 
 
-def sandbox_env(box: t.Any, start: dt.date, **extra: str) -> dict[str, str]:
+def sandbox_env(box: Sandbox, start: dt.date, **extra: str) -> dict[str, str]:
     """The environment of a Meltano run against a sandbox (its credentials, from `start`)."""
     return {
         **os.environ,

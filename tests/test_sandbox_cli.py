@@ -219,6 +219,14 @@ def test_cli_flags_reach_the_configuration() -> None:
     assert plain.factory == defaults.factory
 
 
+def test_cli_result_format() -> None:
+    parser = build_parser()
+    assert config_from(parser.parse_args([]), parser).result_format == "JSON"
+    assert config_from(parser.parse_args(["--result-format", "csv"]), parser).result_format == "CSV"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--result-format", "xml"])
+
+
 def test_cli_serves_clicks_per_day_and_prints_the_calls_report_when_stopped() -> None:
     with sandbox_cli("--latency", "0", "--clicks-per-day", "1234", "--page-size", "500",
                      "--no-redirect") as cli:  # fmt: skip
@@ -407,4 +415,5 @@ def test_fault_kinds_limit_the_random_faults() -> None:
 def test_config_refuses_unknown_choices(option: dict[str, t.Any], culprit: str) -> None:
     with pytest.raises(ValueError, match=culprit):
         SandboxConfig(**option)
-    assert SandboxConfig(hostile="gap, deep").hostile == ("gap", "deep")  # "a,b": two modes
+    as_text = t.cast("tuple[str, ...]", "gap, deep")  # the command line's "a,b": two modes
+    assert SandboxConfig(hostile=as_text).hostile == ("gap", "deep")

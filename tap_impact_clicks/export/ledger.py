@@ -126,6 +126,14 @@ class JobLedger:
         )
         raise SettingError(msg)
 
+    def check(self) -> None:
+        """Read the file now (a ledger that cannot be read is an error before any request).
+
+        Raises:
+            SettingError: It cannot be read.
+        """
+        self._load()
+
     def find(self, day: dt.date, filters: str, program: str | None = None) -> str | None:
         """The job submitted for a day with these filters, if the ledger knows one.
 

@@ -17,10 +17,10 @@ import logging
 import typing as t
 
 from tap_impact_clicks.export.plan import ONE_DAY, local_today
-from tap_impact_clicks.export.polling import COMPLETED, REPLAYABLE
+from tap_impact_clicks.export.replays import COMPLETED, REPLAYABLE
 from tap_impact_clicks.export.state import DoneJob
 from tap_impact_clicks.runtime import clock
-from tap_impact_clicks.runtime.errors import ApiError, QuotaExhaustedError
+from tap_impact_clicks.runtime.errors import ApiError, QuotaExhaustedError, naming
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -123,11 +123,12 @@ class LookbackRefresh:
             if job is not None:
                 replayed.append(job)
         for job in replayed:
-            self._waiter.wait(job)
             count = 0
-            for clicks in self._read_day(job, self._waiter):
-                count += len(clicks)
-                yield job.day, clicks
+            with naming(job.day):
+                self._waiter.wait(job)
+                for clicks in self._read_day(job, self._waiter):
+                    count += len(clicks)
+                    yield job.day, clicks
             self._state.refreshed(job.day, DoneJob(job.job_id, clock.utcnow(), today), lookback)
             self.days += 1
             self._checkpoint()

@@ -3,13 +3,9 @@
 Each job is polled on its own schedule (:mod:`.schedule`). QUEUED, RUNNING and ERROR are
 waited through (impact.com retries ERROR itself); FAILED or CANCELLED is replayed once.
 
-A Replay answers with a Job object, and the documents disagree on which: the agency Jobs API
-says a replay creates a new job with a new ``Id``; the brand example answers the same ``Id``
-still COMPLETED. So the tap follows the job the answer names, and when that is the same job,
-takes a completion only if it is later than the replay (:class:`Freshness`): a
-``CompletedDate`` after the one seen before the replay (or after the replay's own time), or
-a status that left COMPLETED and came back. Past ``job_timeout`` the day is given up with an
-error naming it; the job id stays in the state.
+A Replay's answer names the job to follow: a new job is followed under its new id; the same
+job is followed until it shows a completion later than the replay (:mod:`.replays`). Past
+``job_timeout`` the day is given up with an error naming it; the job id stays in the state.
 """
 
 from __future__ import annotations
@@ -18,6 +14,7 @@ import logging
 import typing as t
 from dataclasses import dataclass, field
 
+from tap_impact_clicks.export.replays import COMPLETED, REPLAYABLE, WAITING, Freshness
 from tap_impact_clicks.export.schedule import PollSchedule
 from tap_impact_clicks.runtime import clock
 from tap_impact_clicks.runtime.errors import JobError
@@ -26,65 +23,13 @@ if t.TYPE_CHECKING:
     import datetime as dt
     from collections.abc import Callable
 
-    from tap_impact_clicks.impact.answers import JobInfo
     from tap_impact_clicks.impact.client import ImpactClient
+    from tap_impact_clicks.impact.jobs import JobInfo
 
 logger = logging.getLogger("tap-impact-clicks")
 
-WAITING = frozenset({"QUEUED", "RUNNING", "ERROR"})
-REPLAYABLE = frozenset({"FAILED", "CANCELLED"})
-COMPLETED = "COMPLETED"
 #: While waiting for a job, a progress line at least this often (seconds).
 PROGRESS_EVERY = 30.0
-
-
-@dataclass
-class Freshness:
-    """What a completion must show to be a replay's own rather than an earlier one."""
-
-    #: The ``CompletedDate`` seen before the replay (None: none was seen).
-    completed_before: dt.datetime | None
-    #: The server's time of the Replay answer (its ``Date`` header), when known.
-    replayed_at: dt.datetime | None = None
-    #: A status other than COMPLETED was seen since the replay.
-    left_completed: bool = False
-
-    def note(self, info: JobInfo) -> None:
-        """Take a poll's answer into account.
-
-        Args:
-            info: The job as a poll showed it.
-        """
-        if info.status != COMPLETED:
-            self.left_completed = True
-
-    def accepts(self, info: JobInfo) -> bool:
-        """Whether a COMPLETED answer is the replay's own completion.
-
-        Args:
-            info: The job, COMPLETED.
-
-        Returns:
-            True when it completed after the replay.
-        """
-        if self.left_completed:
-            return True
-        done = info.completed_at
-        if done is None:
-            return False
-        if self.completed_before is not None:
-            return done > self.completed_before
-        return self.replayed_at is not None and done >= self.replayed_at
-
-    @property
-    def after(self) -> dt.datetime | None:
-        """The moment a completion must come after, kept in the state for the next run.
-
-        Returns:
-            The moment; None when any completion will do (the status already left
-            COMPLETED) or nothing is known.
-        """
-        return None if self.left_completed else (self.completed_before or self.replayed_at)
 
 
 @dataclass
@@ -199,24 +144,28 @@ class JobWaiter:
             _note_status(job, info)
             if self._done(job, info):
                 return
-            if info.status in REPLAYABLE:
-                if job.replays >= 1:  # one replay per job per run
-                    msg = (
-                        f"{job.day}: export job {job.job_id} is {info.status} again after a "
-                        f"replay{_reason(info)}; giving the day up (its id stays in the state: "
-                        "the next run replays it again)"
-                    )
-                    raise JobError(msg)
-                logger.warning("Export job %s (%s) is %s%s; replaying it once.",
-                               job.job_id, job.day, info.status, _reason(info))  # fmt: skip
-                self.replay(job, info)
+            if info.status in REPLAYABLE and (job.fresh is None or job.fresh.failed_anew(info)):
+                self._failed(job, info)
                 continue
-            if info.status not in WAITING | {COMPLETED}:
+            if info.status not in WAITING | REPLAYABLE | {COMPLETED}:
                 logger.warning("Export job %s (%s) has an unknown status %r; still waiting.",
                                job.job_id, job.day, info.status)  # fmt: skip
             if clock.monotonic() >= job.deadline:
                 self._timed_out(job, info)
             job.schedule.after_poll(info.percent, info.status)
+
+    def _failed(self, job: TrackedJob, info: JobInfo) -> None:
+        """A FAILED or CANCELLED job is replayed once; again after its replay, the day stops."""
+        if job.replays >= 1:  # one replay per job per run
+            msg = (
+                f"{job.day}: export job {job.job_id} is {info.status} again after a "
+                f"replay{_reason(info)}; giving the day up (its id stays in the state: "
+                "the next run replays it again)"
+            )
+            raise JobError(msg)
+        logger.warning("Export job %s (%s) is %s%s; replaying it once.",
+                       job.job_id, job.day, info.status, _reason(info))  # fmt: skip
+        self.replay(job, info)
 
     def _done(self, job: TrackedJob, info: JobInfo) -> bool:
         if job.fresh is not None:
@@ -253,6 +202,7 @@ class JobWaiter:
         else:
             job.fresh = Freshness(
                 completed_before=seen.completed_at if seen is not None else None,
+                failed_before=seen.ended_at if seen is not None else None,
                 replayed_at=server_time,
                 left_completed=seen is not None and seen.status != COMPLETED,
             )

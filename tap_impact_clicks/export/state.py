@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from tap_impact_clicks.export.plan import ONE_DAY, parse_day
 from tap_impact_clicks.runtime import clock
 from tap_impact_clicks.runtime.errors import StateError
+from tap_impact_clicks.runtime.wording import shortened
 
 REPLICATION_KEY = "export_date"
 #: The jobs of this many recent days are kept in ``done`` whatever ``lookback_days`` says.
@@ -105,7 +106,7 @@ class SyncState:
 
     def _fail(self, entry: str, value: object, problem: str) -> t.NoReturn:
         shown = repr(value)
-        shown = shown if len(shown) <= 60 else shown[:59] + "…"  # noqa: PLR2004
+        shown = shortened(shown, 60)
         msg = f"state: {self._where}.{entry} {shown} {problem}; fix or drop the state"
         raise StateError(msg)
 
@@ -283,46 +284,3 @@ class SyncState:
         """
         self.done[day] = done
         self._write_done(keep_days)
-
-
-def incoming_state(document: object, stream: str) -> dict[str, t.Any]:
-    """Check a ``--state`` document before the SDK reads it, accepting what users have.
-
-    A whole STATE message (``{"type": "STATE", "value": {…}}``, copied from a tap's output)
-    is accepted for its ``value``. A state of another tap (bookmarks, none for this stream)
-    is used with a warning: the sync starts from ``start_date``.
-
-    Args:
-        document: The decoded ``--state`` file.
-        stream: This tap's stream name.
-
-    Returns:
-        The state to load.
-
-    Raises:
-        StateError: It is not a JSON object, or its ``bookmarks`` is not one.
-    """
-    if isinstance(document, dict) and document.get("type") == "STATE" and "value" in document:
-        logger.info("State: the file is a whole STATE message; using its value.")
-        document = document["value"]
-    if not isinstance(document, dict):
-        msg = f"state: the --state file holds a JSON {type(document).__name__}, not an object"
-        raise StateError(msg)
-    bookmarks = document.get("bookmarks", {})
-    if not isinstance(bookmarks, dict):
-        msg = f"state: 'bookmarks' is a JSON {type(bookmarks).__name__}, not an object"
-        raise StateError(msg)
-    if bookmarks and stream not in bookmarks:
-        logger.warning(
-            "State: bookmarks for %s, none for '%s' (the state of another tap?): starting "
-            "from start_date.",
-            ", ".join(repr(str(name)[:40]) for name in sorted(bookmarks)[:5]),
-            stream,
-        )
-    for name, entry in bookmarks.items():
-        if not isinstance(entry, dict):
-            msg = (
-                f"state: bookmarks.{str(name)[:40]} is a JSON {type(entry).__name__}, not an object"
-            )
-            raise StateError(msg)
-    return document

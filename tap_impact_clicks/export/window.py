@@ -14,12 +14,20 @@ import logging
 import typing as t
 from collections import deque
 
+from singer_sdk.exceptions import RetriableAPIError
+
 from tap_impact_clicks.export.lookback import LookbackRefresh
 from tap_impact_clicks.export.plan import day_range, last_ended_day, local_today
-from tap_impact_clicks.export.polling import Freshness, JobWaiter, TrackedJob
+from tap_impact_clicks.export.polling import JobWaiter, TrackedJob
+from tap_impact_clicks.export.replays import Freshness
 from tap_impact_clicks.export.state import DoneJob, PendingJob, SyncState
 from tap_impact_clicks.runtime import clock, stop
-from tap_impact_clicks.runtime.errors import JobGoneError, QuotaExhaustedError
+from tap_impact_clicks.runtime.errors import (
+    JobGoneError,
+    QuotaExhaustedError,
+    TapImpactError,
+    naming,
+)
 
 if t.TYPE_CHECKING:
     import datetime as dt
@@ -87,6 +95,8 @@ class DaySync:
         self.days_done = 0
         #: Clicks given out so far.
         self.clicks = 0
+        #: A later day's export failed: raised once the days before it are emitted.
+        self._held: TapImpactError | RetriableAPIError | None = None
 
     @property
     def days_refreshed(self) -> int:
@@ -139,17 +149,21 @@ class DaySync:
         while True:
             self._fill(window, upcoming)
             if not window:
+                if self._held is not None:  # the days before it are emitted: now it stops
+                    raise self._held
                 break
             head = window.popleft()
             try:
-                head = self._wait_for(head, window)
+                with naming(head.day):
+                    head = self._wait_for(head, window)
             except QuotaExhaustedError:  # a replay or new export was needed; the quota is spent
                 upcoming.appendleft(head.day)
                 break
             count = 0
-            for clicks in self._read_day(head, self.waiter):
-                count += len(clicks)
-                yield head.day, clicks
+            with naming(head.day):
+                for clicks in self._read_day(head, self.waiter):
+                    count += len(clicks)
+                    yield head.day, clicks
             self.clicks += count
             today = local_today(self._settings.timezone)
             self._state.finish_day(head.day, DoneJob(head.job_id, clock.utcnow(), today),
@@ -179,7 +193,7 @@ class DaySync:
 
     def _fill(self, window: deque[TrackedJob], upcoming: deque[dt.date]) -> None:
         """Submit (or resume) the next days' jobs, up to max_concurrent_jobs in flight."""
-        while upcoming and len(window) < self._settings.max_concurrent_jobs:
+        while upcoming and len(window) < self._settings.max_concurrent_jobs and not self._held:
             day = upcoming[0]
             pending = self._state.pending.get(day) or self._from_ledger(day)
             if pending is not None:
@@ -193,8 +207,14 @@ class DaySync:
                 return
             else:
                 try:
-                    job = self._submit(day)
+                    with naming(day):
+                        job = self._submit(day)
                 except QuotaExhaustedError:
+                    return
+                except (TapImpactError, RetriableAPIError) as exc:
+                    if not window:
+                        raise
+                    self._held = exc  # the days already in flight come first
                     return
             window.append(job)
             upcoming.popleft()

@@ -1,22 +1,20 @@
-"""Reading impact.com's answers: status codes per endpoint, error bodies, job objects.
+"""Reading impact.com's answers: status codes per endpoint, error bodies, JSON bodies.
 
-Every value is read as documented and as seen: numbers and booleans as JSON types or as text,
-unset dates as ``""``, ``null`` or absent, job ids as UUIDs or anything URL-safe. A 429 on a
-call that counts against the daily quota says "spent" when it asks to wait for long.
+A 429 on a call that counts against the daily quota says "spent" when it asks to wait for
+long. Job objects are read in :mod:`.jobs`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import email.utils
 import typing as t
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import msgspec
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_impact_clicks.impact import ratelimit
-from tap_impact_clicks.impact.paths import Endpoint, is_job_id
+from tap_impact_clicks.impact.paths import Endpoint
 from tap_impact_clicks.runtime.errors import (
     ApiError,
     AuthError,
@@ -25,8 +23,11 @@ from tap_impact_clicks.runtime.errors import (
     QuotaExhaustedError,
     UnreachableError,
 )
+from tap_impact_clicks.runtime.wording import shortened
 
 if t.TYPE_CHECKING:
+    import datetime as dt
+
     import requests
 
 _BAD_REQUEST, _UNAUTHORIZED, _FORBIDDEN, _NOT_FOUND = 400, 401, 403, 404
@@ -34,9 +35,6 @@ _TOO_MANY, _SERVER_ERROR = 429, 500
 #: A 429 on ClickExport or Replay asking to wait longer than this: the daily quota is spent.
 SPENT_WAIT_THRESHOLD = 300.0
 _SHOWN = 120
-#: A job's numbers (a percentage, a count) are far below this; anything above is nonsense.
-_LARGEST = 1e18
-_TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
 
 
 def error_message(body: object) -> str | None:
@@ -52,7 +50,7 @@ def error_message(body: object) -> str | None:
         return None
     if "Id" in body or "QueuedUri" in body:  # a job whose status is ERROR, not an error body
         return None
-    message = _cut(str(body.get("Message") or "error"))
+    message = cut(str(body.get("Message") or "error"))
     errors = body.get("Errors")
     if isinstance(errors, list):
         details = [
@@ -60,7 +58,7 @@ def error_message(body: object) -> str | None:
             for e in errors[:5]
         ]
         if details:
-            message += " (" + _cut("; ".join(details)) + ")"
+            message += " (" + cut("; ".join(details)) + ")"
     return message
 
 
@@ -103,7 +101,7 @@ def check(
     if status == _UNAUTHORIZED:
         msg = (
             f"impact.com rejected the credentials (HTTP 401 from {endpoint.value}): check "
-            f"account_sid ({_cut(account_sid)!r}) and auth_token"
+            f"account_sid ({cut(account_sid)!r}) and auth_token"
         )
         raise AuthError(msg)
     if status == _FORBIDDEN and endpoint is not Endpoint.REPLAY:
@@ -193,110 +191,20 @@ def decode(body: bytes, response: requests.Response, what: str) -> t.Any:  # noq
         raise RetriableAPIError(msg, response) from None
 
 
-@dataclass(frozen=True)
-class JobInfo:
-    """What a Job object tells about a job (from a status poll, a 202 or a Replay answer)."""
-
-    job_id: str | None
-    status: str
-    percent: float | None = None
-    message: str | None = None
-    completed_at: dt.datetime | None = None
-    result_uri: str | None = None
-
-
-def parse_job(body: object, response: requests.Response, what: str) -> JobInfo:
-    """Read a Job object, every field as documented or as seen.
+def server_time(response: requests.Response) -> dt.datetime | None:
+    """The server's time of an answer (its HTTP ``Date`` header), if readable.
 
     Args:
-        body: The decoded body.
-        response: The answer (for retriable errors).
-        what: What it is, for messages (``Job J1``).
-
-    Returns:
-        The job.
-
-    Raises:
-        ApiError: impact.com answered with an error body.
-        RetriableAPIError: The body is not a job.
-    """
-    if (message := error_message(body)) is not None:
-        msg = f"{what}: impact.com answered with an error: {message}"
-        raise ApiError(msg)
-    status = body.get("Status") if isinstance(body, dict) else None
-    if not isinstance(body, dict) or not isinstance(status, str) or not status.strip():
-        msg = f"{what}: the answer is not a job (no Status)"
-        raise RetriableAPIError(msg, response)
-    job_id = body.get("Id")
-    job_id = str(job_id).strip() if isinstance(job_id, (str, int)) else None
-    status_message = body.get("StatusMessage")
-    uri = body.get("ResultUri")
-    return JobInfo(
-        job_id=job_id if job_id and is_job_id(job_id) else None,
-        status=_cut(status.strip().upper()),
-        percent=number(body.get("PercentageComplete")),
-        message=_cut(status_message)
-        if isinstance(status_message, str) and status_message
-        else None,
-        completed_at=moment(body.get("CompletedDate")),
-        result_uri=uri if isinstance(uri, str) and uri.startswith("/") else None,
-    )
-
-
-def number(value: object) -> float | None:
-    """A number sent as a JSON number or as text (``"45"``, ``"45%"``); None otherwise.
-
-    Args:
-        value: The value.
-
-    Returns:
-        The number, or None.
-    """
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip().rstrip("%"))
-        except ValueError:
-            return None
-    if isinstance(value, (int, float)) and abs(value) < _LARGEST:
-        return float(value)
-    return None
-
-
-def flag(value: object) -> bool | None:
-    """A boolean sent as JSON or as text (``"true"``); None otherwise.
-
-    Args:
-        value: The value.
-
-    Returns:
-        The boolean, or None.
-    """
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower() if isinstance(value, (str, int)) else ""
-    return True if text in _TRUE else False if text in _FALSE else None
-
-
-def moment(value: object) -> dt.datetime | None:
-    """A job date (``2022-06-07T04:33:50-05:00``) as an aware datetime; None when unset.
-
-    ``""``, ``null``, absent, or anything that is no date-time with an offset is None.
-
-    Args:
-        value: The value.
+        response: The answer.
 
     Returns:
         The moment, or None.
     """
-    if not isinstance(value, str) or not 19 <= len(value.strip()) <= 40:  # noqa: PLR2004
-        return None
     try:
-        parsed = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
+        moment = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return parsed if parsed.tzinfo is not None else None
+    return moment if moment.tzinfo is not None else None
 
 
 def host_port(url: str | None) -> str:
@@ -316,6 +224,13 @@ def host_port(url: str | None) -> str:
     return f"{parts.hostname}:{port}"
 
 
-def _cut(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+def cut(text: str) -> str:
+    """A text on one line, cut short for a message.
+
+    Args:
+        text: The text.
+
+    Returns:
+        The text.
+    """
+    return shortened(" ".join(text.split()), _SHOWN)

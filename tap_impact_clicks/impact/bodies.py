@@ -44,7 +44,7 @@ class ResultBody(tempfile.SpooledTemporaryFile[bytes]):
 
 
 def _pieces(
-    response: requests.Response, limit: int, timeout: float, what: str
+    response: requests.Response, limit: int, timeout: float, what: str, hint: str = ""
 ) -> t.Iterator[bytes]:
     """The body's (decoded) bytes a piece at a time, within the size and time limits.
 
@@ -60,7 +60,7 @@ def _pieces(
                 return
             total += len(piece)
             if total > limit:
-                msg = f"{what} is larger than {limit >> 20} MiB"
+                msg = f"{what} is larger than {limit >> 20} MiB{hint}"
                 raise DataError(msg)
             if time.monotonic() - started > timeout + total / MIN_RATE:
                 took = time.monotonic() - started
@@ -112,7 +112,8 @@ def spool(response: requests.Response, timeout: float, what: str, limit: int) ->
     body.content_type = response.headers.get("Content-Type", "").lower()
     digest = hashlib.blake2b(digest_size=16)
     try:
-        for piece in _pieces(response, limit, timeout, what):
+        hint = " (raise download_limit_mb to read it)"
+        for piece in _pieces(response, limit, timeout, what, hint):
             digest.update(piece)
             body.write(piece)
     except BaseException:

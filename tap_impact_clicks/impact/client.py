@@ -8,56 +8,27 @@ input (:mod:`.bodies`, :mod:`.answers`).
 
 from __future__ import annotations
 
-import datetime as dt
-import logging
 import typing as t
 from dataclasses import dataclass
 
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
-from tap_impact_clicks.impact import answers, bodies
+from tap_impact_clicks.impact import answers, bodies, downloads, jobs
 from tap_impact_clicks.impact.paths import AccountPaths, Endpoint
 from tap_impact_clicks.runtime.errors import ApiError
 
 if t.TYPE_CHECKING:
+    import datetime as dt
     from collections.abc import Callable
 
-logger = logging.getLogger("tap-impact-clicks")
+    from tap_impact_clicks.impact.transport import Transport
 
 #: Every documented answer satisfies it: job answers in JSON (``*/*`` alone would make them
 #: XML), result files as ``application/octet-stream`` (or CSV); no ``*/*``.
 ACCEPT = "application/json, application/octet-stream, text/csv"
-#: Redirects of a result followed at most (a signed URL; never with credentials).
-MAX_REDIRECTS = 3
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-
-
-class Transport(t.Protocol):
-    """What the client needs of the HTTP side (the SDK's machinery; see ``singer.http``)."""
-
-    @property
-    def timeout(self) -> float:
-        """``request_timeout``, in seconds."""
-
-    def send(
-        self,
-        endpoint: Endpoint,
-        method: str,
-        url: str,
-        *,
-        params: dict[str, t.Any] | None = None,
-        headers: dict[str, str] | None = None,
-        signed: bool = False,
-        read_timeout_factor: float = 1.0,
-    ) -> requests.Response:
-        """Send one request; the body is left unread, redirects are not followed."""
-
-    def validate_response(self, response: requests.Response) -> None:
-        """Raise what an error status deserves."""
-
-    def retrying(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
-        """Wrap a call in the SDK's retries."""
+#: Redirects (a result's 302 to a signed URL): returned to the caller as they are.
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 @dataclass(frozen=True)
@@ -106,7 +77,7 @@ class ImpactClient:
 
     # -- sending ---------------------------------------------------------------------------
 
-    def _send(
+    def send(
         self,
         endpoint: Endpoint,
         method: str,
@@ -115,7 +86,21 @@ class ImpactClient:
         params: dict[str, t.Any] | None = None,
         read_timeout_factor: float = 1.0,
     ) -> requests.Response:
-        """Send a request to the API, count and charge it, raise what its status deserves."""
+        """Send a request to the API; count and charge it; raise what its status deserves.
+
+        Args:
+            endpoint: The endpoint.
+            method: The HTTP method.
+            path: The path under ``api_url``.
+            params: Query parameters.
+            read_timeout_factor: Wait this many times ``request_timeout`` for the answer.
+
+        Returns:
+            The answer (a redirect is returned as it is), its body not yet read.
+
+        Raises:
+            requests.exceptions.ReadTimeout: No answer in time (it is charged all the same).
+        """
         try:
             response = self._transport.send(
                 endpoint, method, self._base + path, params=params, headers=self._headers,
@@ -125,9 +110,27 @@ class ImpactClient:
             self._count(endpoint, charged=True)  # it reached impact.com; its answer was lost
             raise
         self._count(endpoint, charged=response.status_code != requests.codes.too_many)
-        if response.status_code not in _REDIRECTS:
+        if response.status_code not in REDIRECTS:
             self._transport.validate_response(response)
         return response
+
+    @property
+    def transport(self) -> Transport:
+        """The HTTP side the client sends through.
+
+        Returns:
+            The transport.
+        """
+        return self._transport
+
+    @property
+    def download_limit(self) -> int:
+        """The largest result page, in bytes (``download_limit_mb``).
+
+        Returns:
+            The limit.
+        """
+        return self._download_limit
 
     def _count(self, endpoint: Endpoint, *, charged: bool) -> None:
         self.calls[endpoint.value] = self.calls.get(endpoint.value, 0) + 1
@@ -136,9 +139,19 @@ class ImpactClient:
             if self._on_charged is not None:
                 self._on_charged()
 
-    def _json(
+    def read_json(
         self, response: requests.Response, what: str, limit: int = bodies.ANSWER_LIMIT
     ) -> t.Any:  # noqa: ANN401
+        """Read and decode a JSON answer, within the size and time limits.
+
+        Args:
+            response: The answer, its body not yet read.
+            what: What it is, for messages.
+            limit: The largest body accepted.
+
+        Returns:
+            The decoded value.
+        """
         body = bodies.read_answer(response, self._transport.timeout, what, limit)
         return answers.decode(body, response, what)
 
@@ -175,11 +188,11 @@ class ImpactClient:
         params: dict[str, t.Any] = {"Date": day.isoformat(), "ResultFormat": "JSON", **filters}
         what = f"ClickExport for {day}"
         # Every resent ClickExport is charged again: wait longer before calling it lost.
-        response = self._send(
+        response = self.send(
             Endpoint.CLICK_EXPORT, "GET", self.paths.click_export(program_id), params=params,
             read_timeout_factor=3,
         )  # fmt: skip
-        body = self._json(response, what)
+        body = self.read_json(response, what)
         if (message := answers.error_message(body)) is not None:
             msg = f"{what} was refused by impact.com: {message}"
             raise ApiError(msg)
@@ -190,9 +203,9 @@ class ImpactClient:
         if job_id is None:
             msg = f"{what}: the answer names no job of this account (no usable QueuedUri)"
             raise RetriableAPIError(msg, response)
-        return Submitted(job_id, self._result_uri(fields.get("ResultUri"), job_id))
+        return Submitted(job_id, self.paths.result_path(fields.get("ResultUri"), job_id))
 
-    def job(self, job_id: str) -> answers.JobInfo:
+    def job(self, job_id: str) -> jobs.JobInfo:
         """Poll a job's status.
 
         Args:
@@ -201,14 +214,14 @@ class ImpactClient:
         Returns:
             Its status.
         """
-        return t.cast("answers.JobInfo", self._transport.retrying(self._job)(job_id))
+        return t.cast("jobs.JobInfo", self._transport.retrying(self._job)(job_id))
 
-    def _job(self, job_id: str) -> answers.JobInfo:
+    def _job(self, job_id: str) -> jobs.JobInfo:
         what = f"Job {job_id}"
-        response = self._send(Endpoint.JOB, "GET", self.paths.job(job_id))
-        return answers.parse_job(self._json(response, what), response, what)
+        response = self.send(Endpoint.JOB, "GET", self.paths.job(job_id))
+        return jobs.parse_job(self.read_json(response, what), response, what)
 
-    def replay(self, job_id: str) -> tuple[answers.JobInfo | None, dt.datetime | None]:
+    def replay(self, job_id: str) -> tuple[jobs.JobInfo | None, dt.datetime | None]:
         """Re-run a job with its parameters (``PUT …/Replay``).
 
         Args:
@@ -220,7 +233,7 @@ class ImpactClient:
         """
         try:
             return t.cast(
-                "tuple[answers.JobInfo | None, dt.datetime | None]",
+                "tuple[jobs.JobInfo | None, dt.datetime | None]",
                 self._transport.retrying(self._replay)(job_id),
             )
         except RetriableAPIError as exc:
@@ -228,10 +241,10 @@ class ImpactClient:
                 raise spent from exc
             raise
 
-    def _replay(self, job_id: str) -> tuple[answers.JobInfo | None, dt.datetime | None]:
+    def _replay(self, job_id: str) -> tuple[jobs.JobInfo | None, dt.datetime | None]:
         what = f"Replay of job {job_id}"
-        response = self._send(Endpoint.REPLAY, "PUT", self.paths.replay(job_id))
-        server_time = _date_header(response)
+        response = self.send(Endpoint.REPLAY, "PUT", self.paths.replay(job_id))
+        server_time = answers.server_time(response)
         raw = bodies.read_answer(response, self._transport.timeout, what)
         if not raw.strip():
             return None, server_time
@@ -241,81 +254,15 @@ class ImpactClient:
             raise ApiError(msg)
         if not isinstance(body, dict) or "Status" not in body:
             return None, server_time
-        return answers.parse_job(body, response, what), server_time
-
-    def job_list(
-        self, created_after: dt.datetime, created_before: dt.datetime
-    ) -> list[answers.JobInfo]:
-        """The jobs created in a window (``GET …/Jobs``), for ``--test`` only.
-
-        The bounds go as dates on the partner API and as date-times on the brand API, as
-        each documents them.
-
-        Args:
-            created_after: The window's start.
-            created_before: Its end.
-
-        Returns:
-            The listed jobs (entries that are no job are skipped).
-        """
-        return t.cast(
-            "list[answers.JobInfo]",
-            self._transport.retrying(self._job_list)(created_after, created_before),
-        )
-
-    def _job_list(
-        self, created_after: dt.datetime, created_before: dt.datetime
-    ) -> list[answers.JobInfo]:
-        if self.paths.brand:
-            params = {
-                "CreatedAfter": _utc(created_after),
-                "CreatedBefore": _utc(created_before, up=True),
-            }
-        else:  # dates: a day's margin on each side keeps every job of the window
-            params = {
-                "CreatedAfter": (created_after - dt.timedelta(days=1)).date().isoformat(),
-                "CreatedBefore": (created_before + dt.timedelta(days=1)).date().isoformat(),
-            }
-        response = self._send(Endpoint.JOB_LIST, "GET", self.paths.job_list(), params=params)
-        body = self._json(response, "Jobs list", bodies.JOB_LIST_LIMIT)
-        if (message := answers.error_message(body)) is not None:
-            msg = f"Jobs list: impact.com answered with an error: {message}"
-            raise ApiError(msg)
-        listed = body.get("Jobs") if isinstance(body, dict) else body  # agency: a bare array
-        if not isinstance(listed, list):
-            msg = "Jobs list: the answer has no Jobs list"
-            raise RetriableAPIError(msg, response)
-        return [
-            job
-            for entry in listed
-            if (job := _listed_job(entry, response)) is not None and job.job_id is not None
-        ]
-
-    def company_information(self) -> dict[str, t.Any] | None:
-        """The account's CompanyInformation (partner accounts only), for ``--test``.
-
-        Returns:
-            The object, or None (brand accounts, or an answer that is no object).
-        """
-        path = self.paths.company_information()
-        if path is None:
-            return None
-
-        def fetch() -> t.Any:  # noqa: ANN401
-            response = self._send(Endpoint.COMPANY, "GET", path)
-            return self._json(response, "CompanyInformation")
-
-        body = self._transport.retrying(fetch)()
-        return body if isinstance(body, dict) else None
+        return jobs.parse_job(body, response, what), server_time
 
     def download_page(
         self, job_id: str, page: int, result_uri: str | None = None
-    ) -> bodies.ResultBody | answers.JobInfo:
+    ) -> bodies.ResultBody | jobs.JobInfo:
         """Download one result page of a job, whole (spooled), before anything is parsed.
 
-        A truncated or dropped download is retried before a single click of it is read. The
-        302 to a signed URL is followed without credentials; an expired signed URL falls
-        back to ``Mode=Stream``.
+        A truncated or dropped download is retried before a single click of it is read (see
+        :mod:`.downloads`).
 
         Args:
             job_id: The job.
@@ -326,92 +273,11 @@ class ImpactClient:
             The body, positioned at its start; or the job (202: the result is not ready).
         """
         return t.cast(
-            "bodies.ResultBody | answers.JobInfo",
-            self._transport.retrying(self._download)(job_id, page, result_uri),
+            "bodies.ResultBody | jobs.JobInfo",
+            self._transport.retrying(downloads.download)(self, job_id, page, result_uri),
         )
 
-    def _download(
-        self, job_id: str, page: int, result_uri: str | None
-    ) -> bodies.ResultBody | answers.JobInfo:
-        path = result_uri or self.paths.download(job_id)
-        params: dict[str, t.Any] = {"Page": page} if page > 1 else {}
-        what = f"page {page} of the result of job {job_id}"
-        response = self._send(Endpoint.DOWNLOAD, "GET", path, params=params)
-        if response.status_code in _REDIRECTS:
-            followed = self._follow(response, job_id, page)
-            response = followed or self._send(  # the signed URL expired: through the API
-                Endpoint.DOWNLOAD, "GET", path, params={**params, "Mode": "Stream"}
-            )
-        if response.status_code == requests.codes.accepted:
-            what = f"Download of job {job_id} (not ready)"
-            return answers.parse_job(self._json(response, what), response, what)
-        if response.status_code != requests.codes.ok:
-            response.close()
-            msg = f"{what}: impact.com answered {response.status_code}"
-            raise RetriableAPIError(msg, response)
-        if "html" in response.headers.get("Content-Type", "").lower():
-            response.close()
-            msg = f"{what}: impact.com answered 200 with an HTML page, not the result"
-            raise RetriableAPIError(msg, response)
-        limit_mb = self._download_limit >> 20
-        return bodies.spool(
-            response, self._transport.timeout,
-            f"{what} (over download_limit_mb={limit_mb})", self._download_limit,
-        )  # fmt: skip
-
-    def _follow(
-        self, response: requests.Response, job_id: str, page: int
-    ) -> requests.Response | None:
-        """Follow a result's redirects, never with credentials.
-
-        Returns:
-            The result's answer, or None when a signed URL refuses (it expired).
-
-        Raises:
-            RetriableAPIError: A redirect nowhere, too many, or a signed URL failing (5xx).
-        """
-        for _ in range(MAX_REDIRECTS):
-            location = response.headers.get("Location", "")
-            response.close()  # its body is never read
-            if not location.startswith(("http://", "https://")):
-                msg = f"Download of job {job_id}: a redirect to {location[:80]!r}"
-                raise RetriableAPIError(msg, response)
-            response = self._transport.send(Endpoint.DOWNLOAD, "GET", location, signed=True)
-            status = response.status_code
-            if status in _REDIRECTS:
-                continue
-            if 400 <= status < 500 and status != requests.codes.too_many:  # noqa: PLR2004
-                response.close()
-                logger.warning(
-                    "The signed download URL of job %s (page %d) answered %d; downloading "
-                    "through the API instead (Mode=Stream).", job_id, page, status,
-                )  # fmt: skip
-                return None
-            if status == requests.codes.accepted:
-                response.close()
-                msg = f"Download of job {job_id} answered 202 after redirecting to its result"
-                raise RetriableAPIError(msg, response)
-            if status >= 500:  # noqa: PLR2004
-                response.close()
-                msg = f"the signed URL of job {job_id} answered {status}"
-                raise RetriableAPIError(msg, response)
-            return response
-        msg = f"Download of job {job_id}: more than {MAX_REDIRECTS} redirects"
-        raise RetriableAPIError(msg, response)
-
-    def _result_uri(self, uri: object, job_id: str) -> str | None:
-        """A result path an answer names, if it is this account's path of this job.
-
-        Only its path is kept: requests go to ``api_url``.
-        """
-        if self.paths.job_id_of(uri) != job_id or not isinstance(uri, str):
-            return None
-        path = uri.strip()
-        if path.startswith(("http://", "https://")):
-            path = "/" + path.split("://", 1)[1].partition("/")[2]
-        return path.split("?", 1)[0]
-
-    def result_uri_of(self, info: answers.JobInfo) -> str | None:
+    def result_uri_of(self, info: jobs.JobInfo) -> str | None:
         """The result path a Job object names, if it is this account's path of that job.
 
         Args:
@@ -420,30 +286,4 @@ class ImpactClient:
         Returns:
             The path, or None.
         """
-        return None if info.job_id is None else self._result_uri(info.result_uri, info.job_id)
-
-
-def _listed_job(entry: object, response: requests.Response) -> answers.JobInfo | None:
-    """A Jobs-list entry as a job, or None when it is no job."""
-    try:
-        return answers.parse_job(entry, response, "a listed job")
-    except (ApiError, RetriableAPIError):
-        return None
-
-
-def _utc(moment: dt.datetime, *, up: bool = False) -> str:
-    """``2026-03-10T15:00:00Z``: a moment in UTC, to the second (rounded up for an end)."""
-    if up and moment.microsecond:
-        moment += dt.timedelta(microseconds=1_000_000 - moment.microsecond)
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _date_header(response: requests.Response) -> dt.datetime | None:
-    """The server's time of an answer (its HTTP ``Date`` header), if readable."""
-    import email.utils  # noqa: PLC0415 - only for replays
-
-    try:
-        moment = email.utils.parsedate_to_datetime(response.headers.get("Date", ""))
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    return moment if moment.tzinfo is not None else None
+        return None if info.job_id is None else self.paths.result_path(info.result_uri, info.job_id)

@@ -180,6 +180,25 @@ class AccountPaths:
         job_id = path[len(prefix) :].split("/", 1)[0].split("?", 1)[0]
         return job_id if _JOB_ID.fullmatch(job_id) else None
 
+    def result_path(self, uri: object, job_id: str) -> str | None:
+        """The result path an answer names, if it is this account's path of this job.
+
+        Only its path is kept: requests go to ``api_url``.
+
+        Args:
+            uri: The answer's ``ResultUri``.
+            job_id: The job it should be of.
+
+        Returns:
+            The path, or None.
+        """
+        if self.job_id_of(uri) != job_id or not isinstance(uri, str):
+            return None
+        path = uri.strip()
+        if path.startswith(("http://", "https://")):
+            path = "/" + path.split("://", 1)[1].partition("/")[2]
+        return path.split("?", 1)[0]
+
     @property
     def side(self) -> str:
         """The API's first path segment.

@@ -17,6 +17,7 @@ import re
 import typing as t
 
 from tap_impact_clicks.runtime import clock
+from tap_impact_clicks.runtime.wording import shortened
 
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
@@ -80,7 +81,7 @@ def seconds_until(value: str | None, name: str = "a rate-limit header") -> float
 def _unreadable(name: str, text: str) -> None:
     if name not in _warned:
         _warned.add(name)
-        shown = text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+        shown = shortened(text, _SHOWN)
         logger.warning("Ignoring an unreadable %s header from impact.com: %r.", name, shown)
 
 
@@ -126,6 +127,7 @@ class HourlyBudget:
         self._reserve = reserve
         self._remaining: int | None = None
         self._resets_at: float | None = None
+        _warned.clear()  # one line per header, per run
 
     def note(self, response: requests.Response) -> None:
         """Read an answer's rate-limit headers (the lowest remaining count of both families).

@@ -15,7 +15,8 @@ from __future__ import annotations
 import csv
 import typing as t
 
-from tap_impact_clicks.results.json_clicks import CHUNK, MAX_CLICK, CorruptBodyError
+from tap_impact_clicks.results.json_clicks import CHUNK, MAX_CLICK
+from tap_impact_clicks.results.json_values import CorruptBodyError
 from tap_impact_clicks.results.schema import ALIASES, KNOWN_FIELDS, NESTED_GROUPS
 from tap_impact_clicks.runtime.errors import DataError
 

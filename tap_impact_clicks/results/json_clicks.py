@@ -21,14 +21,15 @@ over :data:`MAX_CLICK`; whitespace between values is skipped without being kept.
 from __future__ import annotations
 
 import codecs
-import json
-import math
 import re
 import typing as t
 
 import msgspec
 
+from tap_impact_clicks.results import json_values
+from tap_impact_clicks.results.json_values import CorruptBodyError
 from tap_impact_clicks.runtime.errors import DataError
+from tap_impact_clicks.runtime.wording import json_kind
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -38,8 +39,6 @@ RECORD_KEYS = ("Clicks", "Records")
 CHUNK = 64 << 10
 #: The largest click (and the largest other member of a result page), in bytes of JSON.
 MAX_CLICK = 1 << 20
-#: The deepest nesting a click may have (impact.com's nest three levels).
-MAX_DEPTH = 32
 #: Cuts that fail to decode before the next clicks are read one by one (this many).
 _TRIES = 3
 _PRECISE_CLICKS = 64
@@ -48,16 +47,7 @@ _values = msgspec.json.Decoder()
 _WS = re.compile(rb"[ \t\n\r]*")
 #: What follows a click's end: a comma and the next click, or the list's end.
 _SEP = re.compile(rb"[ \t\n\r]*(?:,[ \t\n\r]*(?=\{)|(\]))")
-#: A string (group 1 is the closing quote: empty when the buffer ends first) or a bracket.
-_TOKEN = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*(")?|[\[\]{}]', re.DOTALL)
 _SCALAR = re.compile(rb"[^,:\]}\s]+")
-_OPEN = frozenset(b"{[")
-#: Digits of a number kept as a number; a longer one is kept as its text.
-_LONGEST_NUMBER = 40
-
-
-class CorruptBodyError(ValueError):
-    """The body is not well-formed JSON (truncated, garbled): downloading again may help."""
 
 
 class NoClickListError(ValueError):
@@ -110,7 +100,7 @@ class JsonClicks:
             msg = "unexpected data after the JSON body"
             raise CorruptBodyError(msg)
         if not self.keys:
-            raise NoClickListError(_no_list(self.meta))
+            raise NoClickListError(json_values.no_list(self.meta))
 
     # -- buffer ---------------------------------------------------------------------------
 
@@ -179,7 +169,7 @@ class JsonClicks:
             self._expect(b":")
             if key in RECORD_KEYS and key not in self.keys:
                 if self._peek() != ord("["):
-                    kind = _kind(self._value())
+                    kind = json_kind(self._value())
                     msg = f"its {key!r} holds a JSON {kind}, not a list of clicks"
                     raise NoClickListError(msg)
                 self.keys.append(key)
@@ -247,13 +237,18 @@ class JsonClicks:
         while True:
             buf, start = self._buf, self._pos
             i = start + offset
-            if depth == 0 and i < len(buf) and buf[i] not in _OPEN and buf[i] != ord('"'):
+            if (
+                depth == 0
+                and i < len(buf)
+                and buf[i] not in json_values.OPEN
+                and buf[i] != ord('"')
+            ):
                 scalar = _SCALAR.match(buf, i)
                 end = scalar.end() if scalar else i + 1
                 if end < len(buf) or self._eof:
                     return end
             else:
-                i, depth, closed = _scan(buf, i, depth, what)
+                i, depth, closed = json_values.scan(buf, i, depth, what)
                 if closed:
                     return i
             offset, seen = i - start, len(buf) - start
@@ -268,7 +263,7 @@ class JsonClicks:
         """Exactly one click, found by a scan (the precise path: it names what is wrong)."""
         click = self._value(what="a click")
         if not isinstance(click, dict):
-            msg = f"the click list holds a JSON {_kind(click)}, not an object"
+            msg = f"the click list holds a JSON {json_kind(click)}, not an object"
             raise CorruptBodyError(msg)
         return click
 
@@ -280,87 +275,4 @@ class JsonClicks:
         try:
             return _values.decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError, RecursionError):
-            return _decode_odd(raw, what)
-
-
-def _scan(buf: bytes, i: int, depth: int, what: str) -> tuple[int, int, bool]:
-    """Scan strings and brackets from ``i`` until the value closes or the buffer runs out.
-
-    Returns:
-        (where the scan stopped, the depth there, whether the value closed there); a scan
-        that runs out inside a string stops at that string's start.
-
-    Raises:
-        DataError: Nested deeper than MAX_DEPTH.
-    """
-    for token in _TOKEN.finditer(buf, i):
-        first = token.group()[0]
-        if first == ord('"') and token.group(1) is None:
-            return i, depth, False  # the buffer ends inside this string
-        i = token.end()
-        if first != ord('"'):
-            depth += 1 if first in _OPEN else -1
-            if depth > MAX_DEPTH:
-                msg = f"{what} is nested more than {MAX_DEPTH} levels deep"
-                raise DataError(msg)
-        if depth == 0:
-            return i, 0, True
-    return len(buf), depth, False
-
-
-def _decode_odd(raw: bytes, what: str) -> t.Any:  # noqa: ANN401
-    """Decode a value msgspec refuses though it may be valid JSON.
-
-    A number no type holds is kept as its text (the typing sets it aside); a lone surrogate
-    is kept escaped.
-    """
-
-    def number(text: str) -> int | float | str:
-        if len(text) > _LONGEST_NUMBER:
-            return text  # no number type holds it: kept as text (the typing sets it aside)
-        value = float(text) if any(c in text for c in ".eE") else int(text)
-        return value if math.isfinite(value) else text
-
-    def no_constant(text: str) -> t.NoReturn:
-        msg = f"{what} holds {text}, which JSON does not allow"
-        raise CorruptBodyError(msg)
-
-    try:
-        value = json.loads(raw, parse_int=number, parse_float=number, parse_constant=no_constant)
-    except (ValueError, RecursionError) as exc:
-        if isinstance(exc, CorruptBodyError):
-            raise
-        msg = f"invalid JSON in {what} ({str(exc)[:80]})"
-        raise CorruptBodyError(msg) from None
-    return _escape_surrogates(value)
-
-
-def _escape_surrogates(value: t.Any) -> t.Any:  # noqa: ANN401
-    """A lone surrogate cannot be written as UTF-8: such a string is kept escaped."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return value.encode("utf-8", "backslashreplace").decode("ascii")
-        return value
-    if isinstance(value, dict):
-        return {_escape_surrogates(k): _escape_surrogates(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_escape_surrogates(v) for v in value]
-    return value
-
-
-def _kind(value: object) -> str:
-    names = {dict: "object", list: "list", str: "string", bool: "boolean", type(None): "null"}
-    return names.get(type(value), "number")
-
-
-def _no_list(meta: dict[str, t.Any]) -> str:
-    """Why a JSON object is no click list, in words (an impact.com error says its message)."""
-    if str(meta.get("Status", "")).upper() == "ERROR":
-        message = " ".join(str(meta.get("Message") or "no message").split())[:200]
-        return f"impact.com answered with an error instead of the result: {message}"
-    if not meta:
-        return "the result is an empty JSON object, not a list of clicks"
-    members = ", ".join(sorted(meta)[:8])
-    return f"the result holds no Clicks or Records list (members: {members[:120]})"
+            return json_values.decode_odd(raw, what)

@@ -18,9 +18,10 @@ import typing as t
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from tap_impact_clicks.impact.answers import JobInfo
+from tap_impact_clicks.impact.jobs import JobInfo
 from tap_impact_clicks.results.csv_clicks import CsvClicks, looks_like_csv_header
-from tap_impact_clicks.results.json_clicks import CorruptBodyError, JsonClicks, NoClickListError
+from tap_impact_clicks.results.json_clicks import JsonClicks, NoClickListError
+from tap_impact_clicks.results.json_values import CorruptBodyError
 from tap_impact_clicks.runtime.errors import DataError
 
 if t.TYPE_CHECKING:
@@ -144,7 +145,11 @@ class DayReader:
     def _fetch(self, page: int) -> ResultBody:
         result = self._result
         while True:
-            body = self._client.download_page(result.job_id, page, result.result_uri)
+            try:
+                body = self._client.download_page(result.job_id, page, result.result_uri)
+            except DataError as exc:  # too large: say which day and page
+                msg = f"{self._where % page}: {exc}"
+                raise DataError(msg) from None
             if not isinstance(body, JobInfo):
                 return body
             self._wait_again(body)

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import typing as t
+
+from singer_sdk.exceptions import RetriableAPIError
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
 
 class TapImpactError(Exception):
     """Base class: shown to the user as one line, without a traceback."""
@@ -68,3 +76,30 @@ class QuotaExhaustedError(Exception):
         """
         super().__init__("daily ClickExport limit reached")
         self.retry_after = retry_after
+
+
+@contextlib.contextmanager
+def naming(subject: object) -> Iterator[None]:
+    """Errors raised inside say what they are about first (a day): ``2026-03-06: …``.
+
+    Args:
+        subject: What the work inside is about.
+
+    Yields:
+        Nothing.
+
+    Raises:
+        TapImpactError: The same error, its message led by the subject.
+        RetriableAPIError: Likewise (a request that kept failing).
+    """
+    lead = f"{subject}: "
+    try:
+        yield
+    except TapImpactError as exc:
+        if str(exc).startswith(lead):
+            raise
+        raise type(exc)(lead + str(exc)) from None
+    except RetriableAPIError as exc:
+        if str(exc).startswith(lead):
+            raise
+        raise RetriableAPIError(lead + str(exc), exc.response) from None

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tap_impact_clicks.runtime.errors import SettingError
+from tap_impact_clicks.runtime.wording import shortened
 from tap_impact_clicks.settings.schema import DEFAULTS
 
 #: With no `timezone`, a day has ended only once it has ended everywhere: UTC-12.
@@ -33,8 +34,6 @@ EARLIEST_DATE = dt.date(2000, 1, 1)
 LATEST_DATE = dt.date(2999, 12, 31)
 #: YYYY-MM-DD, optionally with a midnight-style time part (as some orchestrators send dates).
 _DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([T ][0-9:.]+(Z|[+-][0-9]{2}:?[0-9]{2})?)?$")
-#: Shown values are cut to this length.
-_SHOWN = 80
 #: A host name's labels and its whole length (RFC 1035).
 _MAX_LABEL, _MAX_HOST = 63, 253
 
@@ -257,5 +256,4 @@ def _ids(value: t.Sequence[str | int] | None) -> tuple[str, ...]:
 
 def _shown(value: str) -> str:
     """A value as shown in a message: its repr, cut short."""
-    text = repr(value)
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+    return shortened(repr(value))

@@ -17,8 +17,9 @@ import json
 import re
 import typing as t
 
+from tap_impact_clicks.runtime.wording import shortened
+
 REDACTED = "***"
-_SHOWN = 80
 #: difflib similarity from which an unknown key is taken for a misspelt setting.
 _CLOSE_ENOUGH = 0.8
 #: Shorter secret texts are not redacted inside messages (they would garble them).
@@ -67,7 +68,7 @@ def describe(error: str, config: t.Mapping[str, t.Any], schema: t.Mapping[str, t
         return f"{name}: required" + (" (a date, YYYY-MM-DD)" if date else "")
     located = _IN_CONFIG.match(error)
     if located is None:
-        return redact(f"config: {_cut(error)}", secret_texts(config, schema))
+        return redact(f"config: {shortened(error)}", secret_texts(config, schema))
     message, name, inner = located.group(1), located.group(2).strip("'\""), located.group(3)
     secret = bool(schema["properties"].get(name, {}).get("secret"))
     value = config.get(name)
@@ -82,12 +83,30 @@ def _worded(message: str, value: object, *, secret: bool) -> str:
         match = pattern.match(message)
         if match:
             groups = match.groups()
-            got = _kind(value) + " (not shown: secret)" if secret else _cut(groups[0])
-            limit = _cut(groups[1]) if len(groups) > 1 else ""
-            for json_type, ours in _TYPES.items():
-                limit = limit.replace(f"'{json_type}'", ours)
-            return words.format(got, limit.replace("'", "") if "[" not in words else limit)
-    return "is not valid (not shown: secret)" if secret else _cut(message)
+            got = _kind(value) + " (not shown: secret)" if secret else shortened(groups[0])
+            limit = shortened(groups[1]) if len(groups) > 1 else ""
+            if words.startswith("must be {1}, got"):  # types: "'integer', 'null'"
+                kinds = [k.strip(" '") for k in limit.split(",") if k.strip(" '") != "null"]
+                limit = " or ".join(_TYPES.get(kind, kind) for kind in kinds)
+            elif "one of" not in words:  # a bound or a format: no quotes
+                limit = limit.replace("'", "")
+            return words.format(got, limit)
+    return "is not valid (not shown: secret)" if secret else shortened(message)
+
+
+def first_per_setting(lines: list[str]) -> list[str]:
+    """The first problem of each setting (an empty one breaks two rules of its schema).
+
+    Args:
+        lines: Problems, each starting ``<setting>:``.
+
+    Returns:
+        One problem per setting, in order.
+    """
+    first: dict[str, str] = {}
+    for line in lines:
+        first.setdefault(line.partition(":")[0], line)
+    return list(first.values())
 
 
 def unknown_settings(
@@ -109,7 +128,7 @@ def unknown_settings(
     for key in config:
         if key in known:
             continue
-        shown = _cut(" ".join(str(key).split()))
+        shown = shortened(" ".join(str(key).split()))
         close = difflib.get_close_matches(str(key)[:100], list(known), n=1, cutoff=_CLOSE_ENOUGH)
         guess = by_shape.get(_shape(str(key))) or (close[0] if close else None)
         if guess:
@@ -208,7 +227,3 @@ def _kind(value: object) -> str:
 
 def _shape(name: str) -> str:
     return name.replace("_", "").replace("-", "").lower()
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"

@@ -18,13 +18,17 @@ from pathlib import Path
 
 from tap_impact_clicks.runtime.errors import SettingError
 from tap_impact_clicks.runtime.sdk_private import parse_environment_config
+from tap_impact_clicks.runtime.wording import json_kind, shortened
 
 _NUMBER_TEXT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?")
 _NUMERIC = frozenset({"number", "integer"})
 #: Variables with the tap's prefix that the SDK reads itself (not settings).
 _SDK_VARIABLES = frozenset({"loglevel"})
-#: A value, and a file's path, are shown at most this long in messages.
-_SHOWN, _SHOWN_PATH = 80, 240
+#: The largest --config, --state or --catalog file read: a config or a catalog is a few KB, a
+#: state under 10 KB a partition; a larger file is none of them, and would take the memory.
+LARGEST_FILE = 16 << 20
+#: A file's path is shown at most this long in messages.
+_SHOWN_PATH = 240
 
 
 def load_json_document(text: str | bytes, what: str) -> t.Any:  # noqa: ANN401
@@ -48,7 +52,7 @@ def load_json_document(text: str | bytes, what: str) -> t.Any:  # noqa: ANN401
     except RecursionError:
         problem = "is nested too deeply to be a config or a state"
     except ValueError as exc:  # JSONDecodeError, or an integer over Python's digit limit
-        problem = f"is not valid JSON ({_cut(str(exc))})"
+        problem = f"is not valid JSON ({shortened(str(exc))})"
     msg = f"{what} {problem}"
     raise SettingError(msg)
 
@@ -69,19 +73,51 @@ def read_config_files(paths: t.Iterable[str | os.PathLike[str]]) -> dict[str, t.
     for path in paths:
         name = str(path)[:_SHOWN_PATH]
         try:
-            data = Path(path).read_bytes()
+            with Path(path).open("rb") as handle:
+                data = handle.read(LARGEST_FILE + 1)
         except FileNotFoundError:
             msg = f"config: {name}: no such file"
             raise SettingError(msg) from None
         except OSError as exc:
             msg = f"config: {name}: {exc.strerror or 'cannot be read'}"
             raise SettingError(msg) from None
+        if len(data) > LARGEST_FILE:
+            msg = f"config: {name} is larger than {LARGEST_FILE >> 20} MiB"
+            raise SettingError(msg)
         document = load_json_document(data, f"config: {name}")
         if not isinstance(document, dict):
-            msg = f"config: {name} holds a JSON {_kind(document)}, not an object"
+            msg = f"config: {name} holds a JSON {json_kind(document)}, not an object"
             raise SettingError(msg)
         config.update(document)
     return config
+
+
+def read_json_file(file: t.IO[str] | None, what: str) -> t.Any:  # noqa: ANN401
+    """A ``--state`` or ``--catalog`` file's JSON, read once (a pipe is read once too).
+
+    Args:
+        file: The open file, or None when the option was not given.
+        what: ``state`` or ``catalog``, for messages.
+
+    Returns:
+        The decoded document, or None.
+
+    Raises:
+        SettingError: The file is not UTF-8, too large, or not one JSON document.
+    """
+    if file is None:
+        return None
+    try:
+        text = file.read(LARGEST_FILE + 1)
+    except UnicodeDecodeError as exc:
+        msg = f"{what}: {file.name} is not UTF-8 text (byte {exc.start})"
+        raise SettingError(msg) from None
+    if len(text) > LARGEST_FILE:
+        msg = (
+            f"{what}: {file.name} is larger than {LARGEST_FILE >> 20} MiB, not a {what} of this tap"
+        )
+        raise SettingError(msg)
+    return load_json_document(text, f"{what}: {file.name}")
 
 
 def environment_settings(schema: t.Mapping[str, t.Any], prefix: str) -> dict[str, t.Any]:
@@ -107,7 +143,7 @@ def environment_settings(schema: t.Mapping[str, t.Any], prefix: str) -> dict[str
         try:
             config.update(parse_environment_config({"properties": {name: as_text}}, prefix))
         except (ValueError, RecursionError) as exc:
-            msg = f"{name}: {prefix}{name.upper()} is not valid JSON ({_cut(str(exc))})"
+            msg = f"{name}: {prefix}{name.upper()} is not valid JSON ({shortened(str(exc))})"
             raise SettingError(msg) from None
     for variable, value in os.environ.items():
         key = variable[len(prefix) :].lower()
@@ -151,13 +187,3 @@ def _types(prop: t.Mapping[str, t.Any]) -> set[str]:
     for branch in prop.get("anyOf", []):
         kinds |= _types(branch)
     return kinds
-
-
-def _kind(value: object) -> str:
-    return {list: "list", str: "string", bool: "boolean", type(None): "null"}.get(
-        type(value), "number"
-    )
-
-
-def _cut(text: str) -> str:
-    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"

@@ -158,8 +158,9 @@ CONFIG_SCHEMA: dict[str, t.Any] = th.PropertiesList(
         default=300,
         title="Request timeout",
         description=(
-            "Seconds to wait for impact.com to answer one HTTP request (connect and each "
-            "read) before retrying it."
+            "Seconds to wait for impact.com to answer one HTTP request before retrying it: for "
+            "the connection, for each read, and for a body to start; a body must then keep "
+            "coming at 32 KiB/s or more (a trickling answer is tried twice, then given up)."
         ),
     ),
     th.Property(

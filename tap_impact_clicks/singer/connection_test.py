@@ -20,7 +20,9 @@ import typing as t
 from singer_sdk.exceptions import RetriableAPIError
 
 from tap_impact_clicks.export.plan import last_ended_day
-from tap_impact_clicks.export.polling import COMPLETED, JobWaiter
+from tap_impact_clicks.export.polling import JobWaiter
+from tap_impact_clicks.export.replays import COMPLETED
+from tap_impact_clicks.impact import account
 from tap_impact_clicks.results.schema import ALIASES, KNOWN_FIELDS, NESTED_GROUPS
 from tap_impact_clicks.runtime import clock
 from tap_impact_clicks.runtime.errors import ApiError, DataError, JobError
@@ -123,7 +125,7 @@ def _first_clicks(
 def _listed_completed(sync: PartitionSync, now: dt.datetime) -> list[str]:
     """Completed jobs impact.com lists for the account, newest first (none if it cannot)."""
     try:
-        listed = sync.client.job_list(now - LISTED_WITHIN, now)
+        listed = account.job_list(sync.client, now - LISTED_WITHIN, now)
     except (ApiError, RetriableAPIError) as exc:
         logger.info("Connection test: the Jobs list is not available (%s).", exc)
         return []
@@ -137,7 +139,7 @@ def _say_version(sync: PartitionSync, settings: Settings) -> None:
         )
         return
     try:
-        company = sync.client.company_information()
+        company = account.company_information(sync.client)
     except (ApiError, RetriableAPIError) as exc:
         logger.info("Connection test: the account's API version is not known (%s).", exc)
         return

@@ -26,6 +26,8 @@ from tap_impact_clicks.impact import answers, bodies, ratelimit
 from tap_impact_clicks.impact.paths import endpoint_of
 from tap_impact_clicks.runtime.errors import DataError, UnreachableError
 from tap_impact_clicks.runtime.sdk_private import DayBookmarks, log_request_duration
+from tap_impact_clicks.singer.failures import describe, unreachable_cause
+from tap_impact_clicks.singer.log_filters import BackoffLinesFilter, SecretFilter
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator
@@ -42,90 +44,12 @@ UNREACHABLE_TRIES = 3
 CONNECT_TIMEOUT = 15.0
 #: The wait between those tries (seconds).
 UNREACHABLE_WAIT = 2.0
+#: Tries of a call whose answer arrives too slowly (a trickling server or proxy).
+SLOW_TRIES = 2
 #: An error answer's body is read this far (a small error object).
 ERROR_BODY_LIMIT = 64 << 10
-#: Shorter secrets are not masked inside log lines (they would mask ordinary words).
-MIN_SECRET = 4
 #: Loggers whose lines may carry a request's URL.
 _URL_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry", "requests")
-
-
-def unreachable_cause(exc: BaseException) -> str | None:
-    """Why nothing answered, in plain words, when it is not worth a long backoff.
-
-    Args:
-        exc: A requests exception.
-
-    Returns:
-        "connection refused", "name not resolved", "connection timed out" or "TLS handshake
-        failed"; None for failures worth retrying at length (read timeouts, resets, 5xx, 429).
-    """
-    if isinstance(exc, requests.exceptions.SSLError):
-        return "TLS handshake failed"
-    if isinstance(exc, requests.exceptions.ConnectTimeout):
-        return "connection timed out"
-    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(
-        exc, requests.exceptions.ReadTimeout
-    ):
-        return None
-    text = str(exc)
-    if "NameResolutionError" in text or "Name or service not known" in text:
-        return "name not resolved"
-    if "Connection refused" in text:
-        return "connection refused"
-    return None
-
-
-def describe(exc: BaseException) -> str:
-    """A failure in plain words (for retry lines), never a URL's query.
-
-    Args:
-        exc: The exception.
-
-    Returns:
-        The words.
-    """
-    if isinstance(exc, bodies.SlowBodyError):
-        return str(exc)
-    if isinstance(exc, requests.exceptions.ReadTimeout):
-        return "no answer in time (read timeout)"
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        return "a truncated body"
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return unreachable_cause(exc) or "the connection was dropped"
-    return str(exc) or type(exc).__name__
-
-
-class SecretFilter(logging.Filter):
-    """Masks a secret wherever a log line would carry it (e.g. a URL urllib3 logs at DEBUG)."""
-
-    def __init__(self, secret: str) -> None:
-        """Remember the secret.
-
-        Args:
-            secret: The value to mask.
-        """
-        super().__init__()
-        self.secret = secret
-
-    @override
-    def filter(self, record: logging.LogRecord) -> bool:
-        if len(self.secret) >= MIN_SECRET:
-            message = record.getMessage()
-            if self.secret in message:
-                record.msg, record.args = message.replace(self.secret, "***"), None
-        return True
-
-
-class _BackoffLinesFilter(logging.Filter):
-    """Drops the backoff library's own lines: the tap logs one line per retry itself."""
-
-    @override
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.pathname.replace("\\", "/").endswith("backoff/_common.py")
-            and str(record.msg).startswith(("Backing off", "Giving up"))
-        )
 
 
 class ImpactHttpStream(DayBookmarks):
@@ -165,8 +89,8 @@ class ImpactHttpStream(DayBookmarks):
 
     def _install_log_filters(self) -> None:
         """One line per retry (not backoff's own too), and the auth token masked everywhere."""
-        if not any(isinstance(f, _BackoffLinesFilter) for f in self.logger.filters):
-            self.logger.addFilter(_BackoffLinesFilter())
+        if not any(isinstance(f, BackoffLinesFilter) for f in self.logger.filters):
+            self.logger.addFilter(BackoffLinesFilter())
         for name in (self.logger.name, *_URL_LOGGERS):
             logger = logging.getLogger(name)
             for old in [f for f in logger.filters if isinstance(f, SecretFilter)]:
@@ -261,7 +185,11 @@ class ImpactHttpStream(DayBookmarks):
             self._counters.clear()
 
     def retrying(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
-        """Wrap a call in the SDK's retry decorator.
+        """Wrap a call in the SDK's retry decorator; a body that trickles is tried twice only.
+
+        A server that sends its answer too slowly (:class:`~tap_impact_clicks.impact.bodies.
+        SlowBodyError`) is given one more try, not the eight a dropped connection gets: each
+        try already waited ``request_timeout`` or more.
 
         Args:
             func: The call.
@@ -269,7 +197,20 @@ class ImpactHttpStream(DayBookmarks):
         Returns:
             The call, retried on transient failures.
         """
-        return self.request_decorator(func)
+        slow = 0
+
+        def once(*args: t.Any) -> t.Any:  # noqa: ANN401
+            nonlocal slow
+            try:
+                return func(*args)
+            except bodies.SlowBodyError as exc:
+                slow += 1
+                if slow >= SLOW_TRIES:
+                    msg = f"impact.com kept answering too slowly: {exc} ({slow} tries)"
+                    raise UnreachableError(msg) from None
+                raise
+
+        return self.request_decorator(once)
 
     @override
     def validate_response(self, response: requests.Response) -> None:

@@ -25,7 +25,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.helpers.types import Context
 
     from tap_impact_clicks.export.polling import JobWaiter, TrackedJob
-    from tap_impact_clicks.impact.answers import JobInfo
+    from tap_impact_clicks.impact.jobs import JobInfo
     from tap_impact_clicks.singer.stream import ClicksStream
 
 logger = logging.getLogger("tap-impact-clicks")

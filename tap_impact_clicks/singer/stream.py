@@ -19,6 +19,7 @@ from typing_extensions import override
 
 from tap_impact_clicks.export.ledger import JobLedger
 from tap_impact_clicks.export.quota import ExportQuota
+from tap_impact_clicks.export.state import SyncState
 from tap_impact_clicks.results.records import Normaliser, ensure_keys
 from tap_impact_clicks.results.schema import KEY_PROPERTIES, REPLICATION_KEY, SCHEMA
 from tap_impact_clicks.singer.batches import BatchSettings, stream_batches
@@ -101,6 +102,23 @@ class ClicksStream(ImpactHttpStream):
         """Types clicks into records."""
         settings = self.settings
         return Normaliser(settings.timezone if settings.timezone_name else None)
+
+    def check_inputs(self) -> None:
+        """Read every partition's state and the job ledger as a sync will, before anything runs.
+
+        A state entry or a ledger no run can use then stops the run with one line naming it,
+        before the first request (a copy of the state is read: nothing changes).
+
+        Raises:
+            StateError: A state entry cannot be read.
+            SettingError: The job ledger cannot be read.
+        """
+        self.ledger.check()
+        filters = self.settings.filter_key()
+        states = [(self.get_context_state(c), self.state_path(c)) for c in self.contexts()]
+        for state, where in states:
+            SyncState(dict(state), filters, where)  # a shallow copy: it replaces, never edits
+        ExportQuota(self.settings.daily_export_limit, states)
 
     def state_path(self, context: Context | None) -> str:
         """Where a partition's state is, for messages.
