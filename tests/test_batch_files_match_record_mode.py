@@ -20,11 +20,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from tap_impact_clicks.export.plan import day_range
-from tap_impact_clicks.sandbox import Sandbox
-from tests.helpers import base_config, days_of, run_tap
+from tests.helpers import MakeSandbox, base_config, days_of, run_tap
 
 Json = dict[str, t.Any]
-MakeSandbox = t.Callable[..., Sandbox]
 
 FIRST, LAST = "2026-03-01", "2026-03-05"
 BATCH_SIZE = 17
