@@ -35,10 +35,12 @@ def _sync(box: Sandbox, config: dict[str, t.Any], state: dict[str, t.Any] | None
     """One in-process sync; its stdout (Singer messages)."""
     base = {"account_sid": box.config.account_sid, "auth_token": box.config.auth_token,
             "api_url": box.url}  # fmt: skip
-    out = io.StringIO()
+    raw = io.BytesIO()
+    out = io.TextIOWrapper(raw, encoding="utf-8")  # the SDK writes to sys.stdout.buffer
     with contextlib.redirect_stdout(out):
         TapImpactClicks(config={**base, **config}, state=state).sync_all()
-    return out.getvalue()
+    out.flush()
+    return raw.getvalue().decode()
 
 
 def notice(latency: float, *, flat: bool) -> tuple[float, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import typing as t
 from pathlib import Path
@@ -25,8 +24,7 @@ def _read(manifest: list[str]) -> list[dict[str, t.Any]]:
     records: list[dict[str, t.Any]] = []
     for url in manifest:
         data = Path(urlsplit(url).path).read_bytes()
-        if data[:2] == b"\x1f\x8b":  # the SDK's jsonl writer gzips whatever "compression" says
-            data = gzip.decompress(data)
+        assert data[:2] != b"\x1f\x8b", "compression none: plain JSON lines"
         records += [json.loads(line) for line in data.splitlines() if line.strip()]
     return records
 

@@ -22,6 +22,7 @@ from tap_impact_clicks.export.quota import ExportQuota
 from tap_impact_clicks.export.state import SyncState
 from tap_impact_clicks.results.records import Normaliser, ensure_keys
 from tap_impact_clicks.results.schema import KEY_PROPERTIES, REPLICATION_KEY, SCHEMA
+from tap_impact_clicks.singer.batches import BatchSettings, stream_batches
 from tap_impact_clicks.singer.http import ImpactHttpStream
 from tap_impact_clicks.singer.maps_check import check_stream_maps
 from tap_impact_clicks.singer.partition import PartitionSync
@@ -147,6 +148,16 @@ class ClicksStream(ImpactHttpStream):
         record = self.normaliser.normalise(row, self.export_day)
         ensure_keys(record, self.export_day, self.fallback_program)
         return record
+
+    @override
+    def get_batches(
+        self, batch_config: BatchSettings, context: Context | None = None
+    ) -> Iterable[tuple[t.Any, list[str]]]:
+        # jsonl records go into the batch files as they are typed (:mod:`.batches`). The
+        # SDK's BatchConfig is in a private module: BatchSettings is the part of it used.
+        if batch_config.encoding.format != "jsonl":
+            return super().get_batches(batch_config, context)  # type: ignore[arg-type]
+        return stream_batches(self, batch_config, context)
 
     def checkpoint(self) -> None:
         """Write a STATE message with the state as it is now.
