@@ -12,9 +12,9 @@ own CPU seconds (``os.wait4``) say it without the machine's noise: a tap that sp
 than its target is not the bottleneck wherever each has a core. The targets are
 target-jsonl, target-duckdb (with duckdb 1.2.2: 0.8 with duckdb >= 1.3 drops the first row of
 every batch) and, where PostgreSQL's server programs are installed (a throwaway server on a
-loopback port, :mod:`pgserver`), target-postgres in RECORD mode and in BATCH mode (the tap's
-``batch_config``: jsonl, gzip, ``batch_size`` 100,000). Each target is installed in its own
-venv under ``benchmarks/.venvs/`` on first use. Every run's load is counted.
+loopback port, tests/postgres_server.py), target-postgres in RECORD mode and in BATCH mode
+(the tap's ``batch_config``: jsonl, gzip, ``batch_size`` 100,000). Each target is installed
+in its own venv under ``benchmarks/.venvs/`` on first use. Every run's load is counted.
 """
 
 from __future__ import annotations
@@ -34,10 +34,12 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-import pgserver
 from batchmode import TAP, tap_config
 
 from tap_impact_clicks.sandbox import ClickFactory, Sandbox, SandboxConfig
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests/
+from tests.postgres_server import Postgres, running_server
 
 HERE = Path(__file__).resolve().parent
 VENVS = HERE / ".venvs"
@@ -76,7 +78,7 @@ class Leg:
     label: str
     target: str
     work: Path
-    pg: pgserver.Server | None = None
+    pg: Postgres | None = None
     batch: bool = False
 
     def config(self, run: int) -> dict[str, t.Any]:
@@ -108,7 +110,7 @@ class Leg:
                                  capture_output=True, text=True, check=True).stdout  # fmt: skip
             return int(out)
         assert self.pg is not None
-        return int(self.pg.sql(f"select count(*) from bench_{run}.clicks"))
+        return int(self.pg.value(f"select count(*) from bench_{run}.clicks"))
 
     def reset(self, run: int) -> None:
         """Remove one run's load."""
@@ -116,7 +118,7 @@ class Leg:
         for suffix in (".duckdb", ".duckdb.wal"):
             (self.work / f"run-{run}{suffix}").unlink(missing_ok=True)
         if self.pg is not None:
-            self.pg.sql(f"drop schema if exists bench_{run} cascade")
+            self.pg.query(f"drop schema if exists bench_{run} cascade")
 
 
 @dataclass
@@ -178,7 +180,7 @@ def measure(clicks: int, runs: int, targets: list[str]) -> list[Found]:
                                hourly_limit=1_000_000, daily_limit=1_000)  # fmt: skip
     result = []
     try:
-        with Sandbox(box_config) as box, pgserver.server() as pg:
+        with Sandbox(box_config) as box, running_server() as pg:
             configs, recorded = {}, {}
             for mode in (False, True):
                 extra: dict[str, object] = {}

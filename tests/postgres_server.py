@@ -1,9 +1,9 @@
-"""A throwaway PostgreSQL server for the e2e tests (the ``postgres`` fixture).
+"""A throwaway PostgreSQL server: the e2e tests' ``postgres`` fixture, and benchmarks/pipeline.py.
 
 Debian's ``postgresql`` (``initdb``/``pg_ctl``), started in a temporary directory on a free
-loopback port, its sessions in UTC, and stopped after the test; tests that use it are skipped
-when those programs are absent (``.ci/run`` installs them). As root, the server runs as the
-``postgres`` system user (created when missing): ``initdb`` refuses to run as root.
+loopback port, its sessions in UTC, and stopped after the test (or the benchmark); tests that
+use it are skipped when those programs are absent (``.ci/run`` installs them). As root, the
+server runs as the ``postgres`` system user (created when missing): ``initdb`` refuses root.
 """
 
 from __future__ import annotations
@@ -84,6 +84,7 @@ class Postgres:
 
     bindir: Path
     port: int
+    password: str = PASSWORD
     user: str = "postgres"
     database: str = "postgres"
 
@@ -92,7 +93,7 @@ class Postgres:
         result = subprocess.run(
             [str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user,
              "-d", self.database, "-X", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-c", sql],
-            env={**os.environ, "PGPASSWORD": PASSWORD}, capture_output=True, text=True,
+            env={**os.environ, "PGPASSWORD": self.password}, capture_output=True, text=True,
             timeout=60, check=False,
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
@@ -104,15 +105,17 @@ class Postgres:
         return value
 
 
-@pytest.fixture
-def postgres() -> Iterator[Postgres]:
+@contextlib.contextmanager
+def running_server() -> Iterator[Postgres | None]:
+    """A running server for the block; None where the server programs are missing.
+
+    Yields:
+        The server, or None.
+    """
     bindir = postgres_bindir()
     if bindir is None:
-        pytest.skip(
-            "PostgreSQL server programs not found (initdb, pg_ctl, postgres, psql via "
-            "pg_config --bindir, /usr/lib/postgresql/*/bin or PATH): install Debian's "
-            "`postgresql` package (.ci/run does)"
-        )
+        yield None
+        return
     prefix = _as_server_user()
     # Not pytest's tmp_path: the server's user must be able to reach its directory.
     home = Path(tempfile.mkdtemp(prefix="tap-impact-pg-"))
@@ -144,3 +147,15 @@ def postgres() -> Iterator[Postgres]:
             subprocess.run([*pg_ctl, "-m", "immediate", "-w", "-t", "60", "stop"],
                            capture_output=True, timeout=120, check=False)  # fmt: skip
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def postgres() -> Iterator[Postgres]:
+    with running_server() as server:
+        if server is None:
+            pytest.skip(
+                "PostgreSQL server programs not found (initdb, pg_ctl, postgres, psql via "
+                "pg_config --bindir, /usr/lib/postgresql/*/bin or PATH): install Debian's "
+                "`postgresql` package (.ci/run does)"
+            )
+        yield server

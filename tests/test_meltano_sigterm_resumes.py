@@ -36,7 +36,6 @@ import pytest
 
 from tap_impact_clicks.export.plan import day_range
 from tap_impact_clicks.quickstart import PROJECT_ROOT, meltano_executable
-from tap_impact_clicks.runtime import stop
 from tap_impact_clicks.sandbox import ClickFactory, Sandbox, SandboxConfig
 from tests.helpers import meltano, sandbox_env
 
@@ -124,9 +123,6 @@ def _bookmark(state: dict[str, t.Any]) -> str | None:
     return str(value) if value else None
 
 
-@pytest.mark.xfail(not hasattr(stop, "WRITE_GRACE"), strict=False,
-                   reason="Meltano hangs when the tap waits on a full pipe: needs the "
-                   "WRITE_GRACE change of runtime/stop.py")  # fmt: skip
 def test_sigterm_to_meltano_run_ends_it_within_seconds_and_the_next_run_loads_every_click(
     tmp_path: Path,
 ) -> None:

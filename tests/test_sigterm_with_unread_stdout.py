@@ -4,10 +4,7 @@ What hung ``meltano run`` (README, "Signals"): told to stop, Meltano stops relay
 tap's stdout and waits for the tap to exit; the tap, in the middle of writing a message to
 the full pipe, finished that message first, and so waited forever. Here the tap writes into
 a pipe nobody reads; SIGTERM must end it within ``stop.WRITE_GRACE`` and a little, exit 143,
-with its usual last line.
-
-The fix is the ``WRITE_GRACE`` change of ``tap_impact_clicks/runtime/stop.py``; until it is
-in, this test is expected to fail (it would hang; it is bounded and then kills the tap).
+with its usual last line (the test is bounded: a tap still running is killed, and fails it).
 """
 
 from __future__ import annotations
@@ -27,7 +24,7 @@ from tap_impact_clicks.sandbox import ClickFactory, Sandbox, SandboxConfig
 from tests.helpers import base_config
 
 TAP = str(Path(sys.executable).with_name("tap-impact-clicks"))
-GRACE = float(getattr(stop, "WRITE_GRACE", 3.0))
+GRACE = stop.WRITE_GRACE
 
 
 def _blocked_writing(pid: int, limit: float) -> bool:
@@ -44,8 +41,6 @@ def _blocked_writing(pid: int, limit: float) -> bool:
     return False
 
 
-@pytest.mark.xfail(not hasattr(stop, "WRITE_GRACE"), strict=True,
-                   reason="needs the WRITE_GRACE change of runtime/stop.py")  # fmt: skip
 @pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux's /proc")
 def test_sigterm_ends_a_tap_whose_output_is_not_read(tmp_path: Path) -> None:
     day = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=3)

@@ -2,7 +2,9 @@
 
 The first signal stops the run: sleeps (``clock.sleep``, on any thread) end at once, and the
 main thread — wherever it waits: a request, a poll, another thread's download — gets
-:class:`Interrupted`, unless it is writing a Singer message, which is finished first (a half
+:class:`Interrupted`, unless it is writing a Singer message, which is finished first (within
+``WRITE_GRACE`` seconds: a reader that took nothing for that long has stopped reading, and the
+rest of the output goes to /dev/null; else a half
 line would corrupt the target's input). The tap then writes a last STATE and one line, and
 the process exits ``128 + signal``. A second signal exits at once.
 """
@@ -13,6 +15,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import typing as t
 
 if t.TYPE_CHECKING:
@@ -20,7 +23,14 @@ if t.TYPE_CHECKING:
 
 #: Set when a stop was asked for; every interruptible sleep waits on it.
 STOP = threading.Event()
+#: Seconds a stop waits for a Singer message being written. Meltano, told to stop, stops
+#: relaying the tap's output and waits for the tap to exit: a write into that full pipe would
+#: never end, nor would the last STATE's, nor the flush at exit.
+WRITE_GRACE = 3.0
 _received: list[int] = []
+#: When the signal came; then when the message being written after the stop began.
+_since: list[float] = []
+_silenced: list[bool] = []
 _delivered: list[bool] = []
 _critical = threading.local()
 _finisher: list[Callable[[Interrupted], None]] = []
@@ -71,6 +81,7 @@ def check() -> None:
         raise Interrupted(_received[0])  # ends a helper thread's work; the main thread stops
     if not _delivered:
         _delivered.append(True)
+        _disarm()
         raise Interrupted(_received[0])
 
 
@@ -88,10 +99,12 @@ def handle(signum: int) -> None:
         sys.stderr.flush()
         os._exit(128 + signum)
     _received.append(signum)
+    _since.append(time.monotonic())
     STOP.set()
-    graces = [grace for grace in _sections() if grace is not None]
-    if graces and hasattr(signal, "setitimer"):
-        signal.setitimer(signal.ITIMER_REAL, min(graces))
+    sections = _sections()
+    graces = [grace for grace in sections if grace is not None]
+    if sections and hasattr(signal, "setitimer"):  # a message being written: WRITE_GRACE
+        signal.setitimer(signal.ITIMER_REAL, min([*graces, WRITE_GRACE]))
     check()
 
 
@@ -102,13 +115,49 @@ def handle_alarm() -> None:
         Interrupted: The stop, delivered inside the section.
     """
     sections = _sections()
-    if not _received or _delivered:
+    if not _received:
         return
-    if sections and sections[-1] is None:  # writing a message: let it finish first
-        signal.setitimer(signal.ITIMER_REAL, 0.05)
+    if sections and sections[-1] is None:  # writing a message: let it finish first...
+        waited = time.monotonic() - _since[-1]
+        if waited < WRITE_GRACE:
+            signal.setitimer(signal.ITIMER_REAL, min(0.05, WRITE_GRACE - waited))
+        else:  # ...unless nobody has read it for WRITE_GRACE: then it ends at once
+            _silence_stdout()
+        return
+    if _delivered:
         return
     _delivered.append(True)
     raise Interrupted(_received[0])
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: its reader has stopped reading (and the pipe closes)."""
+    if _silenced:
+        return
+    try:
+        fileno = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # not a file (tests capture stdout)
+        return
+    _silenced.append(True)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fileno)
+    finally:
+        os.close(devnull)
+    name = signal.Signals(_received[0]).name
+    sys.stderr.write(
+        f"tap-impact-clicks: stdout not read for {WRITE_GRACE:.0f} s after {name}: "
+        "the rest of the output is dropped\n"
+    )
+
+
+def _timer_here() -> bool:
+    return hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+
+
+def _disarm() -> None:
+    if _timer_here():
+        signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 def _sections() -> list[float | None]:
@@ -122,18 +171,26 @@ class _Section:
     A class, not a generator: it is entered for every Singer message, so it stays cheap.
     """
 
-    __slots__ = ("_grace", "_saved")
+    __slots__ = ("_armed", "_grace", "_saved")
 
     def __init__(self, grace: float | None) -> None:
         self._grace = grace
         self._saved: list[float | None] = []
+        self._armed = False
 
     def __enter__(self) -> None:
         self._saved = _sections()
         _critical.stack = [*self._saved, self._grace]
+        # A message written after the stop (the last STATE) gets WRITE_GRACE too.
+        self._armed = bool(_delivered) and self._grace is None and _timer_here()
+        if self._armed:
+            _since[1:] = [time.monotonic()]
+            signal.setitimer(signal.ITIMER_REAL, 0.05)
 
     def __exit__(self, *exc: object) -> None:
         _critical.stack = self._saved
+        if self._armed:
+            _disarm()
         if threading.current_thread() is threading.main_thread():
             check()
 
@@ -174,5 +231,7 @@ def finish(stop: Interrupted) -> None:
 def reset() -> None:
     """Forget a stop (tests run several syncs in one process)."""
     _received.clear()
+    _since.clear()
+    _silenced.clear()
     _delivered.clear()
     STOP.clear()
