@@ -12,6 +12,7 @@ Marked ``reliability``: ``.ci/run`` runs the campaign at this modest size.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -93,8 +94,11 @@ def test_every_hostile_answer_ends_bounded_in_one_line(case: Case, tmp_path: Pat
         tap_config = base_config(box.url, start_date=DAY1, end_date=DAY2, job_poll_interval=0,
                                  job_ledger="off", **case.tap)  # fmt: skip
         code, stdout, stderr, took, peak = _run(tap_config, tmp_path)
-        truth = {day: len(box.truth(__import__("datetime").date.fromisoformat(day)))
-                 for day in (DAY1, DAY2)}  # fmt: skip
+        truth = {day: len(box.truth(dt.date.fromisoformat(day))) for day in (DAY1, DAY2)}
+    sys.stderr.write(
+        f"hostile {case.mode} {case.box or ''}: exit {code}, {took:.1f} s, "
+        f"peak RSS {peak:.0f} MiB\n"
+    )  # the figures (pytest -s shows them)
     assert_no_secret(stdout + stderr)
     assert "Traceback" not in stderr, stderr[-2000:]
     assert took < WALL_SECONDS, f"{took:.1f} s"
