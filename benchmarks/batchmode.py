@@ -28,6 +28,9 @@ from pathlib import Path
 
 from tap_impact_clicks.sandbox import ClickFactory, Sandbox, SandboxConfig
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests/
+from tests.helpers import peak_rss_mib
+
 TAP = str(Path(sys.executable).with_name("tap-impact-clicks"))
 DAY = "2026-01-15"
 #: (label, batch_size, compression); None: RECORD mode.
@@ -58,7 +61,7 @@ def measure(command: list[str]) -> tuple[float, float, float]:
             pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
-            peak = max(peak, _vm_hwm_mib(proc.pid))
+            peak = max(peak, peak_rss_mib(proc.pid))
             time.sleep(0.01)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -66,17 +69,6 @@ def measure(command: list[str]) -> tuple[float, float, float]:
             err.seek(0)
             sys.exit(f"failed: {' '.join(command[:3])}\n{err.read().decode()[-2000:]}")
     return wall, peak, usage.ru_utime + usage.ru_stime
-
-
-def _vm_hwm_mib(pid: int) -> float:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return 0.0
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def tap_config(box: Sandbox, **extra: object) -> dict[str, object]:

@@ -32,6 +32,9 @@ from tap_impact_clicks.sandbox import ClickFactory, Sandbox, SandboxConfig
 from tap_impact_clicks.sandbox.simtime import SimClock, simulated_time
 from tap_impact_clicks.tap import TapImpactClicks
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository: tests/
+from tests.helpers import peak_rss_mib
+
 HERE = Path(__file__).resolve().parent
 TAP = str(Path(sys.executable).with_name("tap-impact-clicks"))
 DAY = "2026-01-15"
@@ -50,18 +53,6 @@ def config(box: Sandbox, **extra: object) -> dict[str, object]:
     return cfg
 
 
-def _peak_rss_mib(pid: int) -> float | None:
-    """The process's peak resident set so far (VmHWM), or None once it has exited."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return None
-
-
 def run_process(command: list[str]) -> tuple[float, float]:
     """Run a command with stdout discarded; return (wall seconds, peak RSS MiB).
 
@@ -73,7 +64,7 @@ def run_process(command: list[str]) -> tuple[float, float]:
         proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=err)
         peak = 0.0
         while proc.poll() is None:
-            peak = max(peak, _peak_rss_mib(proc.pid) or 0.0)
+            peak = max(peak, peak_rss_mib(proc.pid))
             time.sleep(0.01)
         wall = time.perf_counter() - start
         if proc.returncode != 0:
