@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
+from tap_impact_clicks.sandbox import ClickFactory, Sandbox, SandboxConfig
 from tests.helpers import MakeSandbox, Run, assert_no_secret, base_config, run_cli, run_tap
 
 if t.TYPE_CHECKING:
@@ -98,6 +98,19 @@ def test_each_day_says_how_far_and_what_the_quota_has_left(make_sandbox: MakeSan
     assert days[-1].endswith("exports today: 3 used, 7 left.")
     again = run_tap(base_config(box.url, start_date="2026-03-05"), run.last_state)
     assert "from the day after the bookmark 2026-03-07" in " ".join(_info_lines(again))
+
+
+def test_nothing_to_sync_says_why(make_sandbox: MakeSandbox) -> None:
+    box = make_sandbox()
+    # Simulated now is 2026-03-10 15:00 UTC: 2026-03-10 03:00 in UTC-12, the default zone.
+    early = run_tap(base_config(box.url, start_date="2026-03-12"))
+    assert early.error is None
+    assert ("Nothing to sync: start_date 2026-03-12 has not ended yet (the last day that has "
+            "ended in UTC-12 is 2026-03-09).") in _info_lines(early)  # fmt: skip
+    done = run_tap(base_config(box.url, start_date="2026-03-09"))
+    again = run_tap(base_config(box.url, start_date="2026-03-09"), done.last_state)
+    assert "Nothing to sync: clicks are up to date through 2026-03-09." in _info_lines(again)
+    assert box.count("ClickExport") == 1
 
 
 def test_the_daily_limit_stop_says_what_is_left_and_when_it_can_continue(
@@ -344,3 +357,22 @@ def test_resuming_after_a_signal_repeats_no_export(tmp_path: Path) -> None:
         assert result.returncode == 0, result.stderr[-2000:]
         assert box.count("ClickExport") == 3, "each day exported once, across both runs"
         assert exports <= 3
+
+
+def test_a_run_stopped_mid_day_counts_the_records_it_emitted(tmp_path: Path) -> None:
+    day = (dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=2)).isoformat()
+    config = SandboxConfig(factory=ClickFactory(per_day=20_000), latency=0.1, page_size=2_000)
+    with Sandbox(config) as box:
+        tap = _Tap(base_config(box.url, start_date=day, end_date=day, timezone="UTC",
+                               job_poll_interval=0.05, job_ledger="off"), tmp_path)  # fmt: skip
+        for _ in range(3):  # a few pages in: the day is far from done
+            tap.read_until('"type":"RECORD"')
+        returncode, _, err = tap.stop(signal.SIGTERM)
+    assert returncode == 143, err[-2000:]
+    emitted = sum(1 for line in tap.seen if line.startswith('{"type":"RECORD"'))
+    assert 0 < emitted < 20_000
+    (summary,) = [line for line in err.splitlines() if "Sync stopped:" in line]
+    counted = int(summary.split(" record(s)")[0].rsplit(" ", 1)[-1])
+    # A click is counted when it is handed to the SDK: the signal may come between that and
+    # its line (or after the line, before the next hand-over).
+    assert abs(counted - emitted) <= 1, summary

@@ -93,8 +93,6 @@ class DaySync:
             checkpoint=checkpoint, settings=settings, ledger=ledger, program_id=program_id,
         )  # fmt: skip
         self.days_done = 0
-        #: Clicks given out so far.
-        self.clicks = 0
         #: A later day's export failed: raised once the days before it are emitted.
         self._held: TapImpactError | RetriableAPIError | None = None
 
@@ -136,13 +134,16 @@ class DaySync:
             logger.info("%sSyncing %d day(s), %s to %s, from %s; %s.", self._who, len(days),
                         days[0], days[-1], since, self._allowance.summary())  # fmt: skip
             yield from self._run(days)
-        else:
+        elif self._state.bookmark:
             logger.info("%sNothing to sync: clicks are up to date through %s.", self._who,
-                        self._state.bookmark or "(no day has ended since start_date)")  # fmt: skip
+                        self._state.bookmark)  # fmt: skip
+        else:
+            logger.info("%sNothing to sync: start_date %s has not ended yet (the last day "
+                        "that has ended in %s is %s).", self._who, self._settings.start_date,
+                        self._settings.timezone_name or "UTC-12",
+                        last_ended_day(clock.utcnow(), self._settings.timezone))  # fmt: skip
         if self._settings.lookback_days and not self._allowance.stopped:
-            for day, clicks in self._refresh.run():
-                self.clicks += len(clicks)
-                yield day, clicks
+            yield from self._refresh.run()
 
     def _run(self, days: list[dt.date]) -> Iterator[tuple[dt.date, list[dict[str, t.Any]]]]:
         upcoming, window = deque(days), deque[TrackedJob]()
@@ -164,7 +165,6 @@ class DaySync:
                 for clicks in self._read_day(head, self.waiter):
                     count += len(clicks)
                     yield head.day, clicks
-            self.clicks += count
             today = local_today(self._settings.timezone)
             self._state.finish_day(head.day, DoneJob(head.job_id, clock.utcnow(), today),
                                    self._settings.lookback_days)  # fmt: skip

@@ -99,13 +99,15 @@ class PartitionSync:
             self.client, settings, self.state, self.read_day, stream.checkpoint,
             allowance=self.allowance, ledger=stream.ledger, program_id=self._program,
         )  # fmt: skip
-        finished, day = False, None
+        finished, day, given = False, None, 0
         try:
             for day, clicks in sync.run():
                 if stream.export_day != day.isoformat():
                     self._unparsable(stream.export_day)
                     stream.export_day = day.isoformat()
-                yield from clicks
+                for click in clicks:  # counted one by one: a stop may come mid-list
+                    given += 1
+                    yield click
             finished = True
         except TapImpactError as exc:
             if self._program is None:
@@ -121,7 +123,7 @@ class PartitionSync:
                 "charged against the daily limit: %d.",
                 f"Program {self._program}: " if self._program else "",
                 "finished" if finished else "stopped", sync.days_done, sync.days_refreshed,
-                sync.clicks, ", ".join(f"{k} {v}" for k, v in sorted(self.client.calls.items()))
+                given, ", ".join(f"{k} {v}" for k, v in sorted(self.client.calls.items()))
                 or "none", self.client.charged,
             )  # fmt: skip
         if self._last and stream.failures:
