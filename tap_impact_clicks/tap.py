@@ -26,7 +26,9 @@ from tap_impact_clicks.settings.problems import (
     unknown_settings,
 )
 from tap_impact_clicks.settings.reading import (
+    OpenedFile,
     environment_settings,
+    read_catalog,
     read_config_files,
     read_json_file,
     read_numbers,
@@ -194,6 +196,20 @@ class TapImpactClicks(SignalStops):
 
     @classmethod
     @override
+    def get_singer_command(cls) -> click.Command:
+        """The SDK's command; a ``--state`` or ``--catalog`` file it cannot open is one line.
+
+        Returns:
+            The command.
+        """
+        command = super().get_singer_command()
+        for param in command.params:
+            if param.name in {"state", "catalog"}:
+                param.type = OpenedFile(param.name)
+        return command
+
+    @classmethod
+    @override
     def invoke(  # type: ignore[override]
         cls,
         *,
@@ -219,7 +235,7 @@ class TapImpactClicks(SignalStops):
         tap = cls(
             config=config.config,
             state=read_json_file(state, "state"),
-            catalog=read_json_file(catalog, "catalog"),
+            catalog=read_catalog(catalog),
             parse_env_config=config.parse_env,
             validate_config=True,
         )

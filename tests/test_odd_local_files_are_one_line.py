@@ -171,3 +171,25 @@ def test_the_secret_is_never_echoed_by_a_bad_value(tmp_path: Path) -> None:
     result = run_cli(config, tmp_path)
     assert result.returncode == 2
     assert "auth_token" in _one_line(result)
+
+
+@pytest.mark.parametrize(
+    ("option", "content", "says"),
+    [
+        ("--state", None, "state: {path}: No such file or directory"),
+        ("--catalog", None, "catalog: {path}: No such file or directory"),
+        ("--catalog", b'{"streams": "x"}', "catalog: {path} is not a Singer catalog"),
+        ("--catalog", b'{"streams": [{"x": 1}]}', "catalog: {path} is not a Singer catalog"),
+        ("--catalog", b"[1]", "catalog: {path} holds a JSON list, not an object"),
+    ],
+)
+def test_a_state_or_catalog_that_cannot_be_used_is_one_line(
+    tmp_path: Path, option: str, content: bytes | None, says: str
+) -> None:
+    path = tmp_path / "file.json"
+    if content is not None:
+        path.write_bytes(content)
+    result = run_cli(base_config("http://127.0.0.1:9"), tmp_path, option, str(path))
+    assert result.returncode == 2
+    line = _one_line(result)
+    assert line.startswith(PREFIX + says.format(path=path)), line

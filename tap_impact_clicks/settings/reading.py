@@ -1,9 +1,10 @@
 """Reading a config: files and the environment, each read once, numbers written as text.
 
-A ``--config`` file or a ``--state`` file that is not one JSON object, or is no JSON at all,
-is one line naming the file. Environment variables (``--config ENV``) are parsed by the SDK,
-numbers apart: they stay text here and :func:`read_numbers` reads them (the SDK would call
-``int()`` on ``"2.5"``, a traceback). Meltano passes the fractional settings as text too.
+A ``--config``, ``--state`` or ``--catalog`` file that cannot be opened, is not one JSON
+object, or is no JSON at all (a catalog: not a Singer catalog), is one line naming the file.
+Environment variables (``--config ENV``) are parsed by the SDK, numbers apart: they stay text
+here and :func:`read_numbers` reads them (the SDK would call ``int()`` on ``"2.5"``, a
+traceback). Meltano passes the fractional settings as text too.
 """
 
 from __future__ import annotations
@@ -15,6 +16,10 @@ import re
 import typing as t
 from decimal import Decimal
 from pathlib import Path
+
+import click
+from singer_sdk.singerlib import Catalog
+from typing_extensions import override
 
 from tap_impact_clicks.runtime.errors import SettingError
 from tap_impact_clicks.runtime.sdk_private import parse_environment_config
@@ -90,6 +95,69 @@ def read_config_files(paths: t.Iterable[str | os.PathLike[str]]) -> dict[str, t.
             raise SettingError(msg)
         config.update(document)
     return config
+
+
+class OpenedFile(click.File):
+    """A ``--state`` or ``--catalog`` file option; one that cannot be opened is one line.
+
+    Click's own type prints its usage text; a :class:`SettingError` becomes the tap's line.
+    """
+
+    def __init__(self, what: str) -> None:
+        """A file option.
+
+        Args:
+            what: ``state`` or ``catalog``, for messages.
+        """
+        super().__init__()
+        self.what = what
+
+    @override
+    def convert(
+        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> t.Any:
+        """Open the file, or say in one line why it cannot be.
+
+        Raises:
+            SettingError: It cannot be opened.
+        """
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as exc:
+            reason = exc.message.rsplit(": ", 1)[-1]
+            msg = f"{self.what}: {str(value)[:_SHOWN_PATH]}: {reason}"
+            raise SettingError(msg) from None
+
+
+def read_catalog(file: t.IO[str] | None) -> dict[str, t.Any] | None:
+    """A ``--catalog`` file, read once, that the SDK can take as a Singer catalog.
+
+    Args:
+        file: The open file, or None when the option was not given.
+
+    Returns:
+        The catalog, or None.
+
+    Raises:
+        SettingError: The file is not a Singer catalog.
+    """
+    document = read_json_file(file, "catalog")
+    if document is None or file is None:
+        return None
+    name = file.name[:_SHOWN_PATH]
+    if not isinstance(document, dict):
+        msg = f"catalog: {name} holds a JSON {json_kind(document)}, not an object"
+        raise SettingError(msg)
+    try:  # the SDK's own reading of it, before anything runs
+        Catalog.from_dict(document)
+    except (TypeError, KeyError, AttributeError, ValueError) as exc:
+        msg = (
+            f"catalog: {name} is not a Singer catalog (each entry of 'streams' needs a "
+            f"'tap_stream_id', a 'schema' object and a 'metadata' list): "
+            f"{type(exc).__name__}: {shortened(str(exc))}"
+        )
+        raise SettingError(msg) from None
+    return document
 
 
 def read_json_file(file: t.IO[str] | None, what: str) -> t.Any:  # noqa: ANN401
