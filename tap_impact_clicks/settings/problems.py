@@ -17,6 +17,8 @@ import json
 import re
 import typing as t
 
+import fsspec
+
 from tap_impact_clicks.runtime.wording import shortened
 
 REDACTED = "***"
@@ -164,6 +166,10 @@ def capability_problems(config: t.Mapping[str, t.Any]) -> list[str]:
             "batch_config: the parquet format needs pyarrow, which is not installed (pip "
             "install 'singer-sdk[parquet]'), or use format jsonl"
         )
+    storage = batch.get("storage") if isinstance(batch, dict) else None
+    root = storage.get("root") if isinstance(storage, dict) else None
+    if isinstance(root, str):
+        problems.extend(_storage_problems(root))
     maps = json.dumps(config.get("stream_maps") or {}, default=str)
     if "fake." in maps and importlib.util.find_spec("faker") is None:
         problems.append(
@@ -171,6 +177,27 @@ def capability_problems(config: t.Mapping[str, t.Any]) -> list[str]:
             "(pip install 'singer-sdk[faker]')"
         )
     return problems
+
+
+def _storage_problems(root: str) -> list[str]:
+    """A batch storage root this install cannot write to (fsspec, as the SDK's storage uses).
+
+    Args:
+        root: ``batch_config.storage.root``.
+
+    Returns:
+        The problem, or nothing.
+    """
+    protocol, _ = fsspec.core.split_protocol(root)
+    try:
+        fsspec.get_filesystem_class(protocol or "file")
+    except ImportError as exc:  # e.g. s3:// without s3fs
+        problem = f"needs a package that is not installed here: {shortened(str(exc))}"
+    except ValueError:
+        problem = f"no storage is known for {shortened(str(protocol))}://"
+    else:
+        return []
+    return [f"batch_config: storage.root {shortened(root)}: {problem}"]
 
 
 def secret_texts(config: t.Mapping[str, t.Any], schema: t.Mapping[str, t.Any]) -> set[str]:
