@@ -88,6 +88,22 @@ def test_a_lost_state_repeats_no_export(make_sandbox: MakeSandbox) -> None:
     assert days_of(second.records) == {k: v for k, v in expected.items() if v}
 
 
+def test_a_lost_state_keeps_todays_export_count(make_sandbox: MakeSandbox) -> None:
+    box = make_sandbox()
+    config = base_config(box.url, start_date="2026-03-01", end_date="2026-03-03",
+                         daily_export_limit=5)  # fmt: skip
+    assert run_tap(config).error is None
+    assert box.count("ClickExport") == 3
+    # The state is lost; the next run wants 5 more days: the ledger says 3 calls are spent.
+    later = run_tap({**config, "end_date": "2026-03-08"})
+    assert later.error is None, later.error
+    assert box.count("ClickExport") == 5, "2 left of 5: not 5 more"
+    assert "Daily ClickExport limit reached" in later.logs
+    assert set(days_of(later.records)) <= {f"2026-03-0{d}" for d in range(1, 6)}
+    assert later.bookmark["replication_key_value"] == "2026-03-05"
+    assert later.bookmark["exports"]["count"] == 2, "this state's own calls"
+
+
 def test_the_ledger_can_be_turned_off(make_sandbox: MakeSandbox) -> None:
     box = make_sandbox()
     config = base_config(box.url, start_date="2026-03-05", end_date="2026-03-05", job_ledger="off")

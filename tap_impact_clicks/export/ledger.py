@@ -6,7 +6,9 @@ and saves none, a target can fail before saving it, a run can be killed between
 ClickExport's answer and the STATE — and impact.com counts every identical ClickExport
 against the day's 10. So every submitted job is also written here, per API host, account,
 program, date and filters, and looked up before every ClickExport; a replay that answers
-with a new job id replaces the day's entry. The file is small: old entries
+with a new job id replaces the day's entry. It also keeps today's count of charged calls
+(``"charged": {"utc_day": …, "count": …}``), so a lost state does not reset the daily quota
+either (the larger of its count and the state's is used). The file is small: old entries
 (:data:`KEEP_DAYS`) and the oldest beyond :data:`MAX_ENTRIES` are dropped. A file that cannot
 be read stops the run with one line naming it (it is never overwritten: it may hold the only
 record of a job).
@@ -72,6 +74,7 @@ class JobLedger:
         parts = urlsplit(api_url)
         self._where = {"api": f"{parts.hostname}:{parts.port or ''}", "account": account}
         self._jobs: dict[str, dict[str, str]] | None = None
+        self._charged: dict[str, t.Any] = {}
 
     @classmethod
     def for_account(
@@ -102,11 +105,14 @@ class JobLedger:
 
     def _load(self) -> dict[str, dict[str, str]]:
         if self._jobs is None:
-            self._jobs = {} if self.path is None else self._read(self.path)
+            document = {} if self.path is None else self._read(self.path)
+            self._jobs = document.get("jobs", {})
+            charged = document.get("charged")
+            self._charged = charged if isinstance(charged, dict) else {}
         return self._jobs
 
     @staticmethod
-    def _read(path: Path) -> dict[str, dict[str, str]]:
+    def _read(path: Path) -> dict[str, t.Any]:
         try:
             document = json.loads(path.read_bytes())
         except FileNotFoundError:
@@ -118,7 +124,7 @@ class JobLedger:
             if isinstance(jobs, dict) and all(
                 isinstance(v, dict) and isinstance(v.get("job_id"), str) for v in jobs.values()
             ):
-                return jobs
+                return t.cast("dict[str, t.Any]", document)
             problem = "is not a job ledger (its 'jobs' must be an object of job entries)"
         msg = (
             f"job_ledger: the file {str(path)[:120]} {problem}; move it away (or set "
@@ -133,6 +139,30 @@ class JobLedger:
             SettingError: It cannot be read.
         """
         self._load()
+
+    def charged_today(self) -> int:
+        """Charged calls the ledger counted today (UTC), across every program of the account.
+
+        Returns:
+            The count (0 for another day, a count that is not one, or no ledger).
+        """
+        self._load()
+        count = self._charged.get("count")
+        if self._charged.get("utc_day") != clock.utcnow().date().isoformat():
+            return 0
+        return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
+
+    def record_charged(self, used_today: int) -> None:
+        """Write down today's count of charged calls (at once, like a job).
+
+        Args:
+            used_today: The account's charged calls today, as the quota counts them.
+        """
+        if self.path is None:
+            return
+        jobs = self._load()
+        self._charged = {"utc_day": clock.utcnow().date().isoformat(), "count": used_today}
+        self._save(jobs)
 
     def find(self, day: dt.date, filters: str, program: str | None = None) -> str | None:
         """The job submitted for a day with these filters, if the ledger knows one.
@@ -185,7 +215,9 @@ class JobLedger:
         temporary: Path | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            document = json.dumps({**self._where, "jobs": jobs}, indent=0, sort_keys=True)
+            document = json.dumps(
+                {**self._where, "jobs": jobs, "charged": self._charged}, indent=0, sort_keys=True
+            )
             with tempfile.NamedTemporaryFile(
                 "w", dir=self.path.parent, prefix=".jobs-", delete=False
             ) as handle:

@@ -2,7 +2,8 @@
 
 impact.com allows ``daily_export_limit`` ClickExport calls a day per account (Replays are
 counted too: whether they are is unknown, so the tap assumes they are). Today's count is
-kept in the state (``"exports": {"utc_day": …, "count": …}``, per brand program partition);
+kept in the state (``"exports": {"utc_day": …, "count": …}``, per brand program partition)
+and in the job ledger, which outlives a lost state (the larger count wins);
 what is left is shared fairly between a brand account's programs. A sync asks its
 :class:`Allowance` whether it may call, tells it when it did, and when impact.com said no.
 """
@@ -16,7 +17,7 @@ from tap_impact_clicks.runtime import clock
 from tap_impact_clicks.runtime.errors import StateError
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Callable, Iterable
 
 EXPORTS_KEY = "exports"
 #: A partition's state (the count is written into it).
@@ -65,17 +66,36 @@ def _write(state: PartitionState, now: dt.datetime, count: int) -> None:
 class ExportQuota:
     """Today's charged calls for the whole account, across every program."""
 
-    def __init__(self, limit: int, states: Iterable[tuple[PartitionState, str]]) -> None:
-        """Start from what the states say was used today.
+    def __init__(
+        self,
+        limit: int,
+        states: Iterable[tuple[PartitionState, str]],
+        counted: int = 0,
+        on_count: Callable[[int], None] | None = None,
+    ) -> None:
+        """Start from what the states (or the job ledger, if it counted more) say was used today.
 
         Args:
             limit: The daily limit (``daily_export_limit``).
             states: The state of every partition (one for partner accounts), with its path.
+            counted: Today's count kept apart from the state (the job ledger's).
+            on_count: Told the new count whenever it changes (the job ledger writes it down).
         """
         now = clock.utcnow()
         self.limit = limit
-        self.used = sum(used_today(state, now, where) for state, where in states)
+        self.used = max(counted, sum(used_today(state, now, where) for state, where in states))
         self.spent = self.used >= limit
+        self._on_count = on_count
+
+    def count(self, used: int) -> None:
+        """Set today's count of charged calls.
+
+        Args:
+            used: The new count.
+        """
+        self.used = used
+        if self._on_count is not None:
+            self._on_count(used)
 
     def left(self) -> int:
         """Calls left today.
@@ -153,7 +173,7 @@ class Allowance:
     def spend(self) -> None:
         """Count one charged call, in the account's total and in this sync's state."""
         now = clock.utcnow()
-        self._quota.used += 1
+        self._quota.count(self._quota.used + 1)
         self._spent_here += 1
         _write(self._state, now, used_today(self._state, now) + 1)
 
@@ -172,7 +192,7 @@ class Allowance:
         quota = self._quota
         missing = max(0, quota.limit - quota.used)
         _write(self._state, now, used_today(self._state, now) + missing)
-        quota.used = max(quota.used, quota.limit)
+        quota.count(max(quota.used, quota.limit))
         quota.spent = True
         self.stopped = True
 

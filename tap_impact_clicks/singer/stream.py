@@ -95,7 +95,9 @@ class ClicksStream(ImpactHttpStream):
     def quota(self) -> ExportQuota:
         """Today's export calls across the account: one count for every program."""
         states = [(self.get_context_state(c), self.state_path(c)) for c in self.contexts()]
-        return ExportQuota(self.settings.daily_export_limit, states)
+        ledger = self.ledger  # outlives a lost state: its count of today's calls counts too
+        return ExportQuota(self.settings.daily_export_limit, states, ledger.charged_today(),
+                           ledger.record_charged)  # fmt: skip
 
     @cached_property
     def normaliser(self) -> Normaliser:
