@@ -35,6 +35,9 @@ def test_bad_credentials(live_box: Sandbox, tmp_path: Path) -> None:
     assert "auth_token" in lines[0]
     assert "wrong-token-123" not in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+    assert not [line for line in result.stderr.splitlines() if " ERROR " in line], (
+        "the last line says it; no SDK line calls a handled error unhandled"
+    )
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ from tap_impact_clicks.impact.paths import endpoint_of
 from tap_impact_clicks.runtime.errors import DataError, UnreachableError
 from tap_impact_clicks.runtime.sdk_private import DayBookmarks, log_request_duration
 from tap_impact_clicks.singer.failures import describe, unreachable_cause
-from tap_impact_clicks.singer.log_filters import BackoffLinesFilter, SecretFilter
+from tap_impact_clicks.singer.log_filters import SecretFilter
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator
@@ -88,9 +88,7 @@ class ImpactHttpStream(DayBookmarks):
         return super().request_decorator(func)
 
     def _install_log_filters(self) -> None:
-        """One line per retry (not backoff's own too), and the auth token masked everywhere."""
-        if not any(isinstance(f, BackoffLinesFilter) for f in self.logger.filters):
-            self.logger.addFilter(BackoffLinesFilter())
+        """The auth token masked in every line of the stream's and urllib3's loggers."""
         for name in (self.logger.name, *_URL_LOGGERS):
             logger = logging.getLogger(name)
             for old in [f for f in logger.filters if isinstance(f, SecretFilter)]:

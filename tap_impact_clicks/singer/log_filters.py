@@ -1,8 +1,10 @@
-"""Log filters: the auth token masked in every line, and one line per retry.
+"""Log filters: the auth token masked in every line, and no line said twice.
 
 Every line the tap, the SDK or urllib3 logs (a URL at DEBUG included) goes through
-:class:`SecretFilter`; the backoff library's own "Backing off" lines are dropped, since the
-tap logs one line per retry in plain words.
+:class:`SecretFilter`. :class:`RedundantLinesFilter` drops the backoff library's own "Backing
+off" lines (the tap logs one line per retry in plain words) and the SDK's "An unhandled error
+occurred while syncing" (the run's last line names what failed; a bug still prints its
+traceback).
 """
 
 from __future__ import annotations
@@ -36,12 +38,12 @@ class SecretFilter(logging.Filter):
         return True
 
 
-class BackoffLinesFilter(logging.Filter):
-    """Drops the backoff library's own lines: the tap logs one line per retry itself."""
+class RedundantLinesFilter(logging.Filter):
+    """Drops lines another line says better: backoff's retry lines, the SDK's "unhandled"."""
 
     @override
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (
-            record.pathname.replace("\\", "/").endswith("backoff/_common.py")
-            and str(record.msg).startswith(("Backing off", "Giving up"))
-        )
+        message = str(record.msg)
+        if record.pathname.replace("\\", "/").endswith("backoff/_common.py"):
+            return not message.startswith(("Backing off", "Giving up"))
+        return not message.startswith("An unhandled error occurred while syncing")

@@ -24,6 +24,7 @@ from tap_impact_clicks.results.records import Normaliser, ensure_keys
 from tap_impact_clicks.results.schema import KEY_PROPERTIES, REPLICATION_KEY, SCHEMA
 from tap_impact_clicks.singer.batches import BatchSettings, stream_batches
 from tap_impact_clicks.singer.http import ImpactHttpStream
+from tap_impact_clicks.singer.log_filters import RedundantLinesFilter
 from tap_impact_clicks.singer.maps_check import check_stream_maps
 from tap_impact_clicks.singer.partition import PartitionSync
 
@@ -60,6 +61,8 @@ class ClicksStream(ImpactHttpStream):
         self.fallback_program: str | None = None
         self.failures: list[str] = []
         self._maps_checked = False
+        if not any(isinstance(f, RedundantLinesFilter) for f in self.logger.filters):
+            self.logger.addFilter(RedundantLinesFilter())  # before anything can fail
 
     @property
     @override
