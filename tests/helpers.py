@@ -27,6 +27,17 @@ SID = "IRSANDBOX1"
 BASIC = base64.b64encode(f"{SID}:{TOKEN}".encode()).decode()
 
 
+#: Every numeric setting, as text (as environment variables are), and the value it means.
+NUMBERS_AS_TEXT: dict[str, tuple[str, float]] = {
+    "job_poll_interval": ("0.25", 0.25),
+    "job_timeout": ("60.5", 60.5),
+    "request_timeout": ("30", 30.0),
+    "max_concurrent_jobs": ("2", 2),
+    "daily_export_limit": ("20", 20),
+    "lookback_days": ("1", 1),
+}
+
+
 def assert_no_secret(text: str) -> None:
     """Neither the token nor the Basic-auth header value may appear."""
     assert TOKEN not in text
@@ -46,6 +57,14 @@ class Run:
     error: BaseException | None = None
     records: list[dict[str, t.Any]] = field(default_factory=list)
     states: list[dict[str, t.Any]] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        """The run's log lines, each once (the harness listens on several loggers)."""
+        lines: list[str] = []
+        for line in self.logs.splitlines():
+            if not lines or line != lines[-1]:
+                lines.append(line)
+        return lines
 
     def __post_init__(self) -> None:
         self.records = [m["record"] for m in self.messages if m["type"] == "RECORD"]

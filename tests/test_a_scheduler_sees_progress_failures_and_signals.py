@@ -40,19 +40,10 @@ def _closed_port() -> int:
 # -- progress you can follow ---------------------------------------------------------------
 
 
-def _lines(run: Run) -> list[str]:
-    """The run's log lines, each once (the test harness listens on several loggers)."""
-    lines: list[str] = []
-    for line in run.logs.splitlines():
-        if not lines or line != lines[-1]:
-            lines.append(line)
-    return lines
-
-
 def _info_lines(run: Run) -> list[str]:
     return [
         line.split(" ", 2)[2]
-        for line in _lines(run)
+        for line in run.lines()
         if line.split(" ")[0] in {"INFO", "WARNING"}
         and line.split(" ")[1].startswith("tap-impact-clicks")
     ]
@@ -145,7 +136,7 @@ def test_one_line_per_retry_in_plain_words(make_sandbox: MakeSandbox) -> None:
     box.inject("signed", "truncate")
     run = run_tap(base_config(box.url, start_date="2026-03-05", end_date="2026-03-05"))
     assert run.error is None
-    retries = [line for line in _lines(run) if "Retrying after" in line]
+    retries = [line for line in run.lines() if "Retrying after" in line]
     assert not [line for line in run.logs.splitlines() if "Backing off" in line]
     assert len([r for r in retries if "503 from Jobs" in r]) == 2
     assert any("a truncated body" in r for r in retries)

@@ -13,7 +13,7 @@ import typing as t
 import pytest
 
 from tap_impact_clicks.export.schedule import AGE_SHARE, MAX_POLL_GAP, POLL_FLOOR, PollSchedule
-from tests.helpers import Run, base_config, days_of, run_tap
+from tests.helpers import base_config, days_of, run_tap
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
@@ -34,15 +34,6 @@ def _goal(latency: float) -> float:
 def _max_polls(latency: float) -> int:
     """Issue #4: at most 15 polls for a job under a minute, 40 for one of 30 minutes."""
     return 15 if latency < 60 else 40
-
-
-def _lines(run: Run) -> list[str]:
-    """The run's log lines, each once (the test harness listens on several loggers)."""
-    lines: list[str] = []
-    for line in run.logs.splitlines():
-        if not lines or line != lines[-1]:
-            lines.append(line)
-    return lines
 
 
 # -- the schedule ---------------------------------------------------------------------------
@@ -167,7 +158,7 @@ def test_every_job_in_flight_is_polled_on_its_own_and_seen_in_time(
     assert sim.time() - before <= _goal(60), "the five jobs ran and were waited for together"
     assert box.count("JobList") == 0, "the Jobs list is not used while waiting"
     assert 5 <= box.count("JobStatus") <= 5 * _max_polls(60)
-    waiting = [line for line in _lines(run) if "Waiting for 5 export job(s)" in line]
+    waiting = [line for line in run.lines() if "Waiting for 5 export job(s)" in line]
     assert any("2026-03-05 " in line for line in waiting), "the others' status is shown"
 
 

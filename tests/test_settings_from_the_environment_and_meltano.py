@@ -21,21 +21,12 @@ from tap_impact_clicks.runtime.errors import SettingError
 from tap_impact_clicks.sandbox import Sandbox, SandboxConfig
 from tap_impact_clicks.settings import CONFIG_SCHEMA, SETTING_NAMES
 from tap_impact_clicks.tap import TapImpactClicks
-from tests.helpers import SID, TOKEN, assert_no_secret, run_cli
+from tests.helpers import NUMBERS_AS_TEXT, SID, TOKEN, assert_no_secret, run_cli
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
 PREFIX = "tap-impact-clicks: error: "
-#: Every numeric setting, as text (as environment variables are), and the value it means.
-NUMBERS_AS_TEXT: dict[str, tuple[str, float]] = {
-    "job_poll_interval": ("0.25", 0.25),
-    "job_timeout": ("60.5", 60.5),
-    "request_timeout": ("30", 30.0),
-    "max_concurrent_jobs": ("2", 2),
-    "daily_export_limit": ("20", 20),
-    "lookback_days": ("1", 1),
-}
 #: meltano.yml kind for each JSON type. Numbers: `string`, never `decimal` (Meltano 4.4 cannot
 #: write a Decimal read from the environment; the tap reads numeric text).
 MELTANO_KINDS = {"null": None, "string": "string", "array": "array", "boolean": "boolean",

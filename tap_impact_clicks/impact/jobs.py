@@ -1,7 +1,8 @@
 """Job objects as impact.com shows them (a status poll, a 202, a Replay answer, the Jobs list).
 
-Every field is read as documented and as seen: numbers and booleans as JSON types or as text,
-unset dates as ``""``, ``null`` or absent, job ids as UUIDs or anything URL-safe.
+Every field the tap uses is read as documented and as seen: numbers as JSON numbers or as text
+(``"45%"``; a click's values have their own rules, in ``results.values``, a layer above), unset
+dates as ``""``, ``null`` or absent, job ids as UUIDs or anything URL-safe.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ if t.TYPE_CHECKING:
 
 #: A job's numbers (a percentage, a count) are far below this; anything above is nonsense.
 _LARGEST = 1e18
-_TRUE, _FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,9 @@ def parse_job(body: object, response: requests.Response, what: str) -> JobInfo:
 
 
 def number(value: object) -> float | None:
-    """A number sent as a JSON number or as text (``"45"``, ``"45%"``); None otherwise.
+    """A job's number sent as a JSON number or as text (``"45"``, ``"45%"``); None otherwise.
+
+    Other Job fields (booleans among them) are not read: nothing the tap does depends on them.
 
     Args:
         value: The value.
@@ -94,21 +96,6 @@ def number(value: object) -> float | None:
     if isinstance(value, (int, float)) and abs(value) < _LARGEST:
         return float(value)
     return None
-
-
-def flag(value: object) -> bool | None:
-    """A boolean sent as JSON or as text (``"true"``); None otherwise.
-
-    Args:
-        value: The value.
-
-    Returns:
-        The boolean, or None.
-    """
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower() if isinstance(value, (str, int)) else ""
-    return True if text in _TRUE else False if text in _FALSE else None
 
 
 def moment(value: object) -> dt.datetime | None:
